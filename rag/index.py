@@ -1,0 +1,456 @@
+"""Index: incremental build, atomic swap, and loading of immutable index snapshots.
+
+Layout of ``index/`` (every file is inspectable; nothing is loaded with pickle)::
+
+    CURRENT                 name of the live snapshot folder (replaced atomically with os.replace)
+    snap-<time>-<id>/       one complete, immutable snapshot
+        manifest.json       format, embedder key, chunker and BM25 settings, per-file sha256, counts, file checksums
+        documents.jsonl     cleaned documents (citation spans refer to their ``text``)
+        chunks.jsonl        chunks with doc-relative char spans and sentence spans
+        vectors.npy         float32 unit vectors, row i = chunk i (also the embedding cache for the next build)
+        bm25/               bm25s arrays (.npy) and vocabulary (.json)
+        dense.faiss         only for approximate (HNSW) indexes; exact ones are rebuilt from vectors.npy on load
+    .build.lock             held while a build runs
+
+A build writes a new snapshot into a temporary folder, fsyncs it, renames it, and only then points ``CURRENT`` at
+it. A build that fails or is killed at any moment therefore leaves the previous snapshot live and intact. Readers
+resolve ``CURRENT`` once per query and keep using the snapshot they loaded, so a query never mixes two indexes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from rag.chunk import Chunker, ChunkerSettings
+from rag.embed import Embedder, get_embedder
+from rag.errors import IndexCorruptError, IndexMissingError, RagError
+from rag.load import iter_corpus_files, load_corpus
+from rag.sparse import BM25Index
+from rag.types import BuildReport, Chunk, Document
+from rag.vectors import DenseIndex
+
+FORMAT = 1
+CURRENT = "CURRENT"
+Progress = Callable[[int, int], None]
+"""``progress(done, total)`` for the embedding step."""
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    with open(path, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _write_jsonl(path: Path, rows: list[dict]) -> None:
+    _write_bytes(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode())
+
+
+def corpus_hashes(corpus_dir: str | Path) -> dict[str, str]:
+    """sha256 of every supported file in the corpus, keyed by path relative to it."""
+    corpus_dir = Path(corpus_dir)
+    hashes = {}
+    for path in iter_corpus_files(corpus_dir):
+        with contextlib.suppress(OSError):
+            hashes[path.relative_to(corpus_dir).as_posix()] = _sha256_file(path)
+    return hashes
+
+
+@dataclass
+class IndexSnapshot:
+    """One loaded, immutable index snapshot: everything a query needs, in memory."""
+
+    path: Path
+    manifest: dict
+    documents: dict[str, Document]
+    chunks: list[Chunk]
+    vectors: np.ndarray
+    dense: DenseIndex
+    bm25: BM25Index
+    _by_id: dict[str, int] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self._by_id = {c.id: i for i, c in enumerate(self.chunks)}
+
+    @property
+    def embedder_key(self) -> str:
+        return self.manifest["embedder"]
+
+    def chunk_index(self, chunk_id: str) -> int | None:
+        return self._by_id.get(chunk_id)
+
+    def verify(self, full: bool = True) -> None:
+        """Integrity check: manifest, chunk store and vectors agree; with ``full``, file checksums match.
+
+        :raises IndexCorruptError: naming the file and the problem.
+        """
+        verify_snapshot_files(self.path, self.manifest, full=full)
+        n = self.manifest["counts"]["chunks"]
+        if len(self.chunks) != n or self.vectors.shape[0] != n or self.dense.size != n or self.bm25.size != n:
+            raise IndexCorruptError(self.path / "manifest.json", "chunk, vector and BM25 counts disagree")
+        if len(self.documents) != self.manifest["counts"]["documents"]:
+            raise IndexCorruptError(self.path / "documents.jsonl", "document count disagrees with the manifest")
+        for chunk in self.chunks:
+            doc = self.documents.get(chunk.doc_id)
+            if doc is None or doc.text[chunk.start : chunk.end] != chunk.text:
+                raise IndexCorruptError(self.path / "chunks.jsonl", f"chunk {chunk.id} does not match its document")
+
+
+def verify_snapshot_files(path: Path, manifest: dict, full: bool) -> None:
+    for name, meta in manifest.get("files_written", {}).items():
+        file = path / name
+        if not file.is_file():
+            raise IndexCorruptError(file, "file is missing")
+        if file.stat().st_size != meta["bytes"]:
+            raise IndexCorruptError(file, f"size {file.stat().st_size} bytes, manifest says {meta['bytes']}")
+        if full and _sha256_file(file) != meta["sha256"]:
+            raise IndexCorruptError(file, "checksum does not match the manifest")
+
+
+def current_snapshot_dir(index_dir: str | Path) -> Path:
+    """The live snapshot folder. :raises IndexMissingError: when no build has completed yet."""
+    index_dir = Path(index_dir)
+    try:
+        name = (index_dir / CURRENT).read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        raise IndexMissingError(index_dir) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise IndexCorruptError(index_dir / CURRENT, f"unreadable ({exc})") from None
+    if not name.startswith("snap-") or "/" in name or not (index_dir / name).is_dir():
+        raise IndexCorruptError(index_dir / CURRENT, f"points at a missing snapshot {name!r}")
+    return index_dir / name
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise IndexCorruptError(path, "file is missing") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise IndexCorruptError(path, f"not valid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise IndexCorruptError(path, "not a JSON object")
+    return data
+
+
+def _read_jsonl(path: Path) -> Iterator[dict]:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            for line_no, line in enumerate(fh, 1):
+                try:
+                    yield json.loads(line)
+                except ValueError:
+                    raise IndexCorruptError(path, f"line {line_no} is not valid JSON") from None
+    except FileNotFoundError:
+        raise IndexCorruptError(path, "file is missing") from None
+    except UnicodeDecodeError:
+        raise IndexCorruptError(path, "not valid UTF-8") from None
+
+
+def _chunk_from_row(row: dict) -> Chunk:
+    row = dict(row)
+    row["sentences"] = tuple(tuple(s) for s in row.get("sentences", ()))
+    return Chunk(**row)
+
+
+def _document_from_row(row: dict) -> Document:
+    row = {k: v for k, v in row.items() if k != "text_sha256"}
+    row["tags"] = tuple(row.get("tags", ()))
+    return Document(**row)
+
+
+def read_snapshot(path: Path, full_check: bool = False) -> IndexSnapshot:
+    """Load a snapshot folder. :raises IndexCorruptError: on any damaged or inconsistent file."""
+    manifest = _read_json(path / "manifest.json")
+    if manifest.get("format") != FORMAT:
+        raise IndexCorruptError(path / "manifest.json", f"index format {manifest.get('format')!r}, expected {FORMAT}")
+    verify_snapshot_files(path, manifest, full=full_check)
+    try:
+        documents = {d.id: d for d in map(_document_from_row, _read_jsonl(path / "documents.jsonl"))}
+        chunks = [_chunk_from_row(r) for r in _read_jsonl(path / "chunks.jsonl")]
+    except (TypeError, KeyError) as exc:
+        raise IndexCorruptError(path / "chunks.jsonl", f"unexpected record layout ({exc})") from None
+    try:
+        vectors = np.load(path / "vectors.npy", allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        raise IndexCorruptError(path / "vectors.npy", f"unreadable array ({exc})") from None
+    if vectors.ndim != 2 or vectors.dtype != np.float32 or vectors.shape[0] != len(chunks):
+        raise IndexCorruptError(path / "vectors.npy", f"shape {vectors.shape} does not fit {len(chunks)} chunks")
+    try:
+        bm25 = BM25Index.load(path / "bm25")
+    except (ValueError, OSError, KeyError, EOFError) as exc:
+        raise IndexCorruptError(path / "bm25", f"unreadable BM25 index ({exc})") from None
+    if manifest["dense"]["kind"] == "flat":
+        dense = DenseIndex(vectors, kind="flat")
+    else:
+        try:
+            dense = DenseIndex.load(path / "dense.faiss")
+        except RuntimeError as exc:
+            raise IndexCorruptError(path / "dense.faiss", f"unreadable FAISS index ({exc})") from None
+    snapshot = IndexSnapshot(path, manifest, documents, chunks, vectors, dense, bm25)
+    snapshot.verify(full=False)
+    return snapshot
+
+
+_loaded: dict[str, IndexSnapshot] = {}
+_load_lock = threading.Lock()
+
+
+def load_index(index_dir: str | Path = "index") -> IndexSnapshot:
+    """The live snapshot, loaded once per process and reloaded when a build swaps in a new one.
+
+    :raises IndexMissingError: no index yet. :raises IndexCorruptError: a damaged index file, with its name.
+    """
+    path = current_snapshot_dir(index_dir)
+    key = str(path.resolve())
+    with _load_lock:
+        snapshot = _loaded.get(key)
+        if snapshot is None:
+            snapshot = read_snapshot(path)
+            for old in [k for k in _loaded if Path(k).parent == path.resolve().parent]:
+                del _loaded[old]
+            _loaded[key] = snapshot
+        return snapshot
+
+
+@dataclass(frozen=True)
+class IndexStatus:
+    exists: bool
+    stale: bool
+    changed: list[str] = field(default_factory=list)
+    built_at: str | None = None
+    embedder: str | None = None
+    documents: int = 0
+    chunks: int = 0
+    problem: str | None = None
+
+    def describe(self) -> str:
+        if self.problem:
+            return self.problem
+        if not self.exists:
+            return "No index yet. Build it with: rag build"
+        state = "stale" if self.stale else "up to date"
+        line = f"Index {state}: {self.documents} documents, {self.chunks} chunks, built {self.built_at} with {self.embedder}"
+        if self.stale:
+            shown = ", ".join(self.changed[:5]) + (" ..." if len(self.changed) > 5 else "")
+            line += f". Changed since: {shown}. Update it with: rag build"
+        return line
+
+
+def index_status(corpus_dir: str | Path = "corpus", index_dir: str | Path = "index") -> IndexStatus:
+    """Whether an index exists and whether the corpus changed since it was built (by file content hash)."""
+    try:
+        manifest = _read_json(current_snapshot_dir(index_dir) / "manifest.json")
+    except IndexMissingError:
+        return IndexStatus(exists=False, stale=True)
+    except IndexCorruptError as exc:
+        return IndexStatus(exists=False, stale=True, problem=str(exc))
+    now = corpus_hashes(corpus_dir) if Path(corpus_dir).is_dir() else {}
+    before = manifest.get("corpus_hashes", {})
+    changed = sorted(k for k in set(now) | set(before) if now.get(k) != before.get(k))
+    return IndexStatus(True, bool(changed), changed, manifest.get("created"), manifest.get("embedder"),
+                       manifest["counts"]["documents"], manifest["counts"]["chunks"])
+
+
+@contextlib.contextmanager
+def _build_lock(index_dir: Path) -> Iterator[None]:
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / ".build.lock", "a+") as fh:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RagError(f"another build is already running on {index_dir}; wait for it to finish") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+def _previous(index_dir: Path) -> IndexSnapshot | None:
+    """The live snapshot, for reuse; a damaged one is simply not reused (the build replaces it)."""
+    try:
+        return read_snapshot(current_snapshot_dir(index_dir))
+    except (IndexMissingError, IndexCorruptError):
+        return None
+
+
+def build_index(
+    corpus_dir: str | Path = "corpus",
+    index_dir: str | Path = "index",
+    *,
+    embedder: Embedder | None = None,
+    chunker: ChunkerSettings | None = None,
+    progress: Progress | None = None,
+    dense_kind: str = "auto",
+) -> BuildReport:
+    """Build or update the index incrementally and swap it in atomically.
+
+    Unchanged chunks reuse their vectors (cached by chunk content hash); a different embedder or chunker setting
+    rebuilds everything. Unreadable corpus files are skipped and listed in ``BuildReport.skipped``.
+
+    :param embedder: ``None`` uses the default MiniLM embedder.
+    :param progress: called as ``progress(done, total)`` while embedding.
+    :raises RagError: the corpus folder is missing, or another build holds the lock.
+    """
+    started = time.perf_counter()
+    corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
+    embedder = embedder or get_embedder()
+    settings = chunker or ChunkerSettings(max_model_tokens=embedder.max_tokens)
+    with _build_lock(index_dir):
+        loaded = load_corpus(corpus_dir)
+        previous = _previous(index_dir)
+        full = previous is None or (
+            previous.manifest["embedder"] != embedder.key or previous.manifest["chunker"] != settings.to_dict()
+        )
+        old_files = {} if previous is None else previous.manifest["files"]
+        new_files = loaded.file_hashes
+        counts = dict(
+            added=sum(1 for f in new_files if f not in old_files),
+            removed=sum(1 for f in old_files if f not in new_files),
+            changed=sum(1 for f in new_files if f in old_files and old_files[f]["sha256"] != new_files[f]),
+            unchanged=sum(1 for f in new_files if f in old_files and old_files[f]["sha256"] == new_files[f]),
+        )
+        chunks = _chunk_documents(loaded.documents, settings, embedder, None if full else previous)
+        vectors, embedded = _embed_chunks(chunks, embedder, None if full else previous, progress)
+        bm25 = BM25Index().index([c.embedding_text for c in chunks])
+        dense = DenseIndex(vectors, kind=dense_kind)
+        manifest = {
+            "format": FORMAT,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "embedder": embedder.key,
+            "dim": embedder.dim,
+            "chunker": settings.to_dict(),
+            "bm25": bm25.params,
+            "dense": {"kind": dense.kind},
+            "counts": {"documents": len(loaded.documents), "chunks": len(chunks)},
+            "files": {rel: {"sha256": digest, "doc_id": doc.id}
+                      for doc in loaded.documents for rel, digest in [(doc.source, new_files[doc.source])]},
+            "corpus_hashes": corpus_hashes(corpus_dir),
+            "skipped": loaded.skipped,
+        }
+        snapshot_dir = _write_snapshot(index_dir, manifest, loaded.documents, chunks, vectors, bm25, dense)
+        _cleanup(index_dir, keep={snapshot_dir.name})
+    return BuildReport(**counts, chunks_total=len(chunks), chunks_embedded=embedded,
+                       seconds=time.perf_counter() - started, full_rebuild=full and previous is not None,
+                       skipped=[f"{k}: {v}" for k, v in loaded.skipped.items()], index_dir=str(snapshot_dir))
+
+
+def _text_sha(doc: Document) -> str:
+    return hashlib.sha256(f"{doc.title}\x00{doc.date}\x00{doc.source}\x00{doc.text}".encode()).hexdigest()
+
+
+def _chunk_documents(docs: list[Document], settings: ChunkerSettings, embedder: Embedder,
+                     previous: IndexSnapshot | None) -> list[Chunk]:
+    """Chunk every document, reusing the previous chunks of documents whose cleaned text did not change."""
+    reuse: dict[str, list[Chunk]] = {}
+    if previous is not None:
+        for chunk in previous.chunks:
+            reuse.setdefault(chunk.doc_id, []).append(chunk)
+    chunker = Chunker(settings, embedder.count_tokens)
+    chunks: list[Chunk] = []
+    for doc in docs:
+        old = previous.documents.get(doc.id) if previous else None
+        if old is not None and _text_sha(old) == _text_sha(doc) and doc.id in reuse:
+            chunks.extend(reuse[doc.id])
+        else:
+            chunks.extend(chunker.chunk(doc))
+    return chunks
+
+
+def _embed_chunks(chunks: list[Chunk], embedder: Embedder, previous: IndexSnapshot | None,
+                  progress: Progress | None) -> tuple[np.ndarray, int]:
+    vectors = np.zeros((len(chunks), embedder.dim), dtype=np.float32)
+    missing = []
+    for i, chunk in enumerate(chunks):
+        j = previous.chunk_index(chunk.id) if previous is not None else None
+        if j is None:
+            missing.append(i)
+        else:
+            vectors[i] = previous.vectors[j]
+    done = 0
+
+    def step(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress:
+            progress(done, len(missing))
+
+    if missing:
+        if progress:
+            progress(0, len(missing))
+        vectors[missing] = embedder.encode([chunks[i].embedding_text for i in missing], progress=step)
+    return vectors, len(missing)
+
+
+def _write_snapshot(index_dir: Path, manifest: dict, docs: list[Document], chunks: list[Chunk],
+                    vectors: np.ndarray, bm25: BM25Index, dense: DenseIndex) -> Path:
+    tmp = index_dir / f".tmp-{uuid.uuid4().hex[:12]}"
+    tmp.mkdir()
+    doc_rows = [{**d.to_dict(), "tags": list(d.tags), "text_sha256": _text_sha(d)} for d in docs]
+    _write_jsonl(tmp / "documents.jsonl", doc_rows)
+    _write_jsonl(tmp / "chunks.jsonl", [{**c.to_dict(), "sentences": [list(s) for s in c.sentences]} for c in chunks])
+    with open(tmp / "vectors.npy", "wb") as fh:
+        np.save(fh, vectors, allow_pickle=False)
+        fh.flush()
+        os.fsync(fh.fileno())
+    (tmp / "bm25").mkdir()
+    bm25.save(tmp / "bm25")
+    if dense.kind != "flat":
+        dense.save(tmp / "dense.faiss")
+    written = {}
+    for file in sorted(p for p in tmp.rglob("*") if p.is_file()):
+        if file.parent != tmp:  # bm25s writes its own files; make them durable too
+            with open(file, "rb+") as fh:
+                os.fsync(fh.fileno())
+        written[file.relative_to(tmp).as_posix()] = {"bytes": file.stat().st_size, "sha256": _sha256_file(file)}
+    manifest["files_written"] = written
+    _write_bytes(tmp / "manifest.json", json.dumps(manifest, indent=1, ensure_ascii=False).encode())
+    _fsync_dir(tmp / "bm25")
+    _fsync_dir(tmp)
+    final = index_dir / f"snap-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{uuid.uuid4().hex[:8]}"
+    os.rename(tmp, final)
+    pointer = index_dir / f".{CURRENT}.tmp"
+    _write_bytes(pointer, final.name.encode())
+    os.replace(pointer, index_dir / CURRENT)
+    _fsync_dir(index_dir)
+    return final
+
+
+def _cleanup(index_dir: Path, keep: set[str], keep_previous: int = 1) -> None:
+    """Remove temporary folders of interrupted builds and all but the newest ``keep_previous`` older snapshots.
+
+    One older snapshot is kept so that a process that loaded it just before the swap can finish its queries.
+    """
+    snaps = sorted((p for p in index_dir.glob("snap-*") if p.is_dir() and p.name not in keep),
+                   key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in snaps[keep_previous:] + [p for p in index_dir.glob(".tmp-*") if p.is_dir()]:
+        shutil.rmtree(old, ignore_errors=True)

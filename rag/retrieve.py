@@ -1,0 +1,86 @@
+"""Retrieval: dense (FAISS) and sparse (BM25) candidates fused with weighted reciprocal-rank fusion.
+
+Near-duplicate passages (cosine >= ``DUPLICATE_COSINE`` to a better-ranked one, e.g. the same paragraph syndicated
+in two articles) are collapsed so that the ``k`` passages returned say ``k`` different things.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag.embed import Embedder, embedder_for_key
+from rag.errors import ConfigError
+from rag.index import IndexSnapshot
+from rag.types import RetrievedChunk
+
+DUPLICATE_COSINE = 0.97
+
+
+@dataclass(frozen=True)
+class FusionSettings:
+    """How the two retrievers are combined; ``dense_weight=0`` gives BM25 alone, ``bm25_weight=0`` dense alone."""
+
+    candidates: int = 50
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    bm25_weight: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.candidates < 1:
+            raise ConfigError(f"candidates must be at least 1, got {self.candidates}")
+        if self.dense_weight < 0 or self.bm25_weight < 0 or self.dense_weight + self.bm25_weight == 0:
+            raise ConfigError("dense_weight and bm25_weight must be >= 0 and not both 0")
+
+
+def query_vector(snapshot: IndexSnapshot, text: str, embedder: Embedder | None = None) -> np.ndarray:
+    """Embed ``text`` with the same model and precision that built the snapshot."""
+    embedder = embedder or embedder_for_key(snapshot.embedder_key)
+    return embedder.encode([text])[0]
+
+
+def hybrid_search(
+    snapshot: IndexSnapshot,
+    query: str,
+    k: int = 5,
+    fusion: FusionSettings | None = None,
+    qvec: np.ndarray | None = None,
+    collapse: bool = True,
+) -> list[RetrievedChunk]:
+    """Best ``k`` passages for ``query`` from one consistent snapshot."""
+    fusion = fusion or FusionSettings()
+    if k < 1:
+        raise ConfigError(f"k must be at least 1, got {k}")
+    n = len(snapshot.chunks)
+    if n == 0 or not query.strip():
+        return []
+    depth = min(max(fusion.candidates, k * 3), n)
+    fused: dict[int, float] = {}
+    dense_scores: dict[int, float] = {}
+    bm25_scores: dict[int, float] = {}
+    if fusion.dense_weight > 0:
+        qvec = query_vector(snapshot, query) if qvec is None else qvec
+        ids, scores = snapshot.dense.search(qvec, depth)
+        for rank, (i, s) in enumerate(zip(ids.tolist(), scores.tolist())):
+            dense_scores[i] = s
+            fused[i] = fused.get(i, 0.0) + fusion.dense_weight / (fusion.rrf_k + rank + 1)
+    if fusion.bm25_weight > 0:
+        ids, scores = snapshot.bm25.search(query, depth)
+        for rank, (i, s) in enumerate(zip(ids.tolist(), scores.tolist())):
+            bm25_scores[i] = s
+            fused[i] = fused.get(i, 0.0) + fusion.bm25_weight / (fusion.rrf_k + rank + 1)
+    order = sorted(fused, key=lambda i: (-fused[i], i))
+    kept: list[int] = []
+    for i in order:
+        if collapse and kept:
+            sims = snapshot.vectors[kept] @ snapshot.vectors[i]
+            if float(sims.max()) >= DUPLICATE_COSINE:
+                continue
+        kept.append(i)
+        if len(kept) == k:
+            break
+    return [
+        RetrievedChunk(snapshot.chunks[i], fused[i], dense_scores.get(i), bm25_scores.get(i), rank)
+        for rank, i in enumerate(kept, 1)
+    ]

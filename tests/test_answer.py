@@ -1,0 +1,102 @@
+"""Grounded answers on the real corpus with the real model: key facts, verbatim citations, markers, abstention."""
+
+import re
+
+import pytest
+
+from rag.api import answer
+from rag.errors import ConfigError
+from rag.evaluate import fact_found, load_qa
+
+from conftest import QA
+
+MARKER = re.compile(r"\[(\d+)\]")
+
+
+@pytest.fixture(scope="module")
+def answers(real_index):
+    items = load_qa(QA)
+    return [(q, answer(q.question, history=q.history, index_dir=real_index)) for q in items]
+
+
+def test_question_set_size():
+    items = load_qa(QA)
+    assert sum(q.answerable for q in items) >= 40 and sum(not q.answerable for q in items) >= 15
+
+
+def test_key_fact_coverage_at_least_080(answers):
+    scores = [sum(fact_found(a.text, f) for f in q.key_facts) / len(q.key_facts) * (not a.abstained)
+              for q, a in answers if q.answerable]
+    coverage = sum(scores) / len(scores)
+    print(f"key-fact coverage = {coverage:.3f}")
+    assert coverage >= 0.8
+
+
+def test_abstention_rates(answers):
+    unanswerable = [a.abstained for q, a in answers if not q.answerable]
+    answerable = [not a.abstained for q, a in answers if q.answerable]
+    print(f"abstained on {sum(unanswerable)}/{len(unanswerable)} unanswerable, answered {sum(answerable)}/{len(answerable)}")
+    assert sum(unanswerable) / len(unanswerable) >= 0.8
+    assert sum(answerable) / len(answerable) >= 0.9
+
+
+def test_every_citation_is_verbatim_at_its_span(answers, real_index):
+    from rag.index import load_index
+
+    docs = load_index(real_index).documents
+    checked = 0
+    for _, a in answers:
+        for c in a.citations:
+            assert docs[c.doc_id].text[c.start : c.end] == c.quote
+            assert c.title == docs[c.doc_id].title and c.source == docs[c.doc_id].source
+            checked += 1
+    assert checked > 50
+
+
+def test_markers_number_by_first_appearance_one_citation_each(answers):
+    for q, a in answers:
+        if a.abstained:
+            assert a.citations == [] and "do not say" in a.text
+            continue
+        markers = [int(m) for m in MARKER.findall(a.text)]
+        assert sorted(set(markers)) == [c.marker for c in a.citations] == list(range(1, len(a.citations) + 1))
+        assert list(dict.fromkeys(markers)) == sorted(set(markers)), q.id
+        # every sentence of the answer carries a marker
+        for sentence in re.split(r"(?<=\])[.!?\"”]*\s+", a.text.strip()):
+            assert MARKER.search(sentence), (q.id, sentence)
+        assert all(s.supported for s in a.support)
+        assert set(a.timings) >= {"retrieve", "generate", "verify", "total"}
+
+
+def test_headline_question(real_index):
+    a = answer("What node did SMIC reach without EUV lithography?", index_dir=real_index)
+    assert not a.abstained and "5nm" in a.text and a.citations[0].date
+
+
+def test_follow_up_uses_history(real_index):
+    history = [{"role": "user", "content": "Which process node does the Kirin 9030 use?"},
+               {"role": "assistant", "content": "It uses SMIC's N+3 process [1]."}]
+    a = answer("And how fast is its top CPU core clocked?", history=history, index_dir=real_index)
+    assert not a.abstained and "2.75" in a.text and a.rewritten_question
+
+
+def test_list_question_gets_several_items(real_index):
+    a = answer("Which foreign suppliers' parts did the teardowns find inside Huawei's Ascend AI chips?", index_dir=real_index)
+    assert all(name in a.text for name in ("TSMC", "Samsung", "SK Hynix"))
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"question": ""}, "empty"), ({"question": "\x00\x01 "}, "empty"), ({"question": 42}, "must be a string"),
+    ({"question": "chips?", "k": 0}, "k must be"), ({"question": "chips?", "k": 99}, "k must be"),
+    ({"question": "chips?", "backend": "gpt-17"}, "backend must be one of"),
+    ({"question": "chips?", "history": "not a list"}, "history must be a list"),
+    ({"question": "chips?", "history": [{"role": "robot", "content": "x"}]}, "history\\[0\\]"),
+])
+def test_bad_input_is_a_clear_error(real_index, kwargs, message):
+    with pytest.raises(ConfigError, match=message):
+        answer(index_dir=real_index, **kwargs)
+
+
+def test_very_long_question_is_truncated_with_notice(real_index):
+    a = answer("What did SMIC achieve? " + "padding " * 20000, index_dir=real_index)
+    assert a.notices and "cut" in a.notices[0]

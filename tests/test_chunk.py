@@ -1,0 +1,74 @@
+"""Chunking: exact spans, sentence alignment on hard abbreviations, overlap, no chunk longer than MiniLM reads."""
+
+import pytest
+
+from rag.chunk import Chunker, ChunkerSettings, split_sentences
+from rag.errors import ConfigError
+from rag.load import load_corpus
+from rag.types import Document
+
+from conftest import CORPUS
+
+
+def test_abbreviations_do_not_split_sentences():
+    text = ("Huawei Technologies Co. Ltd. (SHE: 002502) shipped the Kirin 9030. The U.S. government objected. "
+            "NVIDIA (NASDAQ: NVDA) fell 3.5% on Monday. Samsung Electronics Co. Ltd. and SK Hynix Inc. agreed.")
+    sentences = [text[s:e] for s, e in split_sentences(text)]
+    assert sentences == [
+        "Huawei Technologies Co. Ltd. (SHE: 002502) shipped the Kirin 9030.",
+        "The U.S. government objected.",
+        "NVIDIA (NASDAQ: NVDA) fell 3.5% on Monday.",
+        "Samsung Electronics Co. Ltd. and SK Hynix Inc. agreed.",
+    ]
+
+
+def test_spans_are_exact_and_chunks_overlap():
+    docs = load_corpus(CORPUS).documents
+    chunker = Chunker(ChunkerSettings(chunk_tokens=120, overlap_tokens=30))
+    overlaps = 0
+    for doc in docs:
+        chunks = chunker.chunk(doc)
+        assert chunks, doc.id
+        for c in chunks:
+            assert doc.text[c.start : c.end] == c.text
+            assert all(doc.text[s:e].strip() == doc.text[s:e] for s, e in c.sentences)
+            assert c.sentences[0][0] == c.start and c.sentences[-1][1] == c.end
+        # consecutive chunks move forward, lose no text, and share short boundary sentences (overlap)
+        for a, b in zip(chunks, chunks[1:]):
+            assert a.start < b.start and (b.start <= a.end or not doc.text[a.end : b.start].strip())
+        overlaps += sum(b.start < a.end for a, b in zip(chunks, chunks[1:]))
+        assert len({c.id for c in chunks}) == len(chunks)
+    assert overlaps > 50
+
+
+def test_chunk_ids_are_content_hashes_stable_across_edits_elsewhere():
+    text = " ".join(f"Sentence number {i} talks about chip {i * 7}." for i in range(60))
+    doc = Document("d", "Title", "d.md", text)
+    edited = Document("d", "Title", "d.md", text + " A new closing sentence was added.")
+    chunker = Chunker(ChunkerSettings(chunk_tokens=60, overlap_tokens=10))
+    before, after = chunker.chunk(doc), chunker.chunk(edited)
+    assert [c.id for c in before[:-1]] == [c.id for c in after[: len(before) - 1]]
+    assert before[-1].id != after[-1].id
+
+
+def test_no_chunk_is_truncated_by_the_real_model():
+    from rag.embed import get_embedder
+
+    embedder = get_embedder()
+    chunker = Chunker(ChunkerSettings(max_model_tokens=embedder.max_tokens), embedder.count_tokens)
+    long_sentence = "word " * 600 + "end."
+    docs = load_corpus(CORPUS).documents + [Document("long", "A long title", "long.md", long_sentence)]
+    for doc in docs:
+        for c in chunker.chunk(doc):
+            pieces = embedder.model.tokenizer(c.embedding_text)["input_ids"]
+            assert len(pieces) <= embedder.model.max_seq_length, (doc.id, len(pieces))
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"chunk_tokens": 8}, "chunk_tokens must be at least 16"),
+    ({"chunk_tokens": 100, "overlap_tokens": 100}, "overlap_tokens must be"),
+    ({"max_model_tokens": 2}, "max_model_tokens must be at least 16"),
+])
+def test_bad_settings_are_rejected(kwargs, message):
+    with pytest.raises(ConfigError, match=message):
+        ChunkerSettings(**kwargs)

@@ -1,0 +1,72 @@
+"""The CLI in-process: each command's output and its one-line errors (exit code 1, no traceback)."""
+
+import json
+import shutil
+
+import pytest
+from click.testing import CliRunner
+
+from rag.cli import main
+
+from conftest import CORPUS, SEED
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()
+
+
+def test_help_lists_every_command(runner):
+    out = runner.invoke(main, ["--help"]).output
+    for cmd in ("build", "search", "ask", "serve", "status", "check", "eval", "eval-retrieval", "import-feed"):
+        assert cmd in out
+
+
+def test_ask_and_search_plain_and_json(runner, real_index):
+    result = runner.invoke(main, ["ask", "What node did SMIC reach without EUV lithography?", "--index", str(real_index),
+                                  "--corpus", str(CORPUS)])
+    assert result.exit_code == 0, result.output
+    assert "5nm" in result.output and "Sources:" in result.output and "[1]" in result.output
+    data = json.loads(runner.invoke(main, ["ask", "Who is the CEO of TechInsights?", "--json", "--index",
+                                           str(real_index), "--corpus", str(CORPUS)]).output)
+    assert data["abstained"] is True and data["citations"] == [] and data["passages"]
+    hits = json.loads(runner.invoke(main, ["search", "EUV prototype", "-k", "2", "--json", "--index", str(real_index),
+                                           "--corpus", str(CORPUS)]).output)
+    assert len(hits) == 2 and hits[0]["rank"] == 1 and "doc_id" in hits[0]
+
+
+def test_check_status_and_stale_warning(runner, real_index, tmp_path):
+    assert "OK:" in runner.invoke(main, ["check", "--index", str(real_index)]).output
+    assert "up to date" in runner.invoke(main, ["status", "--index", str(real_index), "--corpus", str(CORPUS)]).output
+    corpus = tmp_path / "c"
+    shutil.copytree(CORPUS, corpus)
+    (corpus / "new.txt").write_text("New Doc\n\nSomething else entirely.")
+    out = runner.invoke(main, ["status", "--index", str(real_index), "--corpus", str(corpus)]).output
+    assert "stale" in out and "new.txt" in out and "rag build" in out
+
+
+@pytest.mark.parametrize("args, message", [
+    (["ask", "   "], "the question is empty"),
+    (["search", "x", "-k", "0"], "Invalid value for '-k'"),
+    (["ask", "x", "--backend", "nope"], "Invalid value for '-b' / '--backend'"),
+    (["import-feed", "missing-file.txt"], "does not exist"),
+])
+def test_errors_are_one_line_messages(runner, real_index, args, message):
+    result = runner.invoke(main, args + (["--index", str(real_index), "--corpus", str(CORPUS)] if args[0] != "import-feed" else []))
+    assert result.exit_code != 0 and message in result.output and "Traceback" not in result.output
+
+
+def test_missing_or_corrupt_index(runner, tmp_path):
+    result = runner.invoke(main, ["check", "--index", str(tmp_path / "none")])
+    assert result.exit_code == 1 and "No index found" in result.output and "rag build" in result.output
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "CURRENT").write_text("snap-missing")
+    result = runner.invoke(main, ["search", "chips", "--index", str(tmp_path / "bad"), "--corpus", str(CORPUS)])
+    assert result.exit_code == 1 and "points at a missing snapshot" in result.output
+
+
+def test_import_feed_command(runner, tmp_path):
+    out = runner.invoke(main, ["import-feed", str(SEED), "--corpus", str(tmp_path / "c")]).output
+    assert "10 articles, 10 written" in out
+    out = runner.invoke(main, ["import-feed", str(SEED), "--corpus", str(tmp_path / "c")]).output
+    assert "10 articles, 0 written" in out

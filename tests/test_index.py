@@ -1,0 +1,130 @@
+"""Index: incremental builds, full rebuild on settings change, atomic swap, corruption detection, no pickle."""
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import rag.index as index_mod
+from rag.chunk import ChunkerSettings
+from rag.errors import IndexCorruptError, IndexMissingError
+from rag.index import build_index, current_snapshot_dir, index_status, load_index, read_snapshot
+from rag.retrieve import hybrid_search
+
+from conftest import CountingEmbedder
+
+
+def _build(corpus, index, embedder, **kw):
+    return build_index(corpus, index, embedder=embedder, chunker=ChunkerSettings(max_model_tokens=254, **kw))
+
+
+class TestIncremental:
+    def test_second_build_embeds_nothing(self, corpus_copy, tmp_path, counting_embedder):
+        first = _build(corpus_copy, tmp_path / "ix", counting_embedder)
+        assert (first.added, first.chunks_embedded) == (10, first.chunks_total) and first.chunks_total > 50
+        counting_embedder.embedded.clear()
+        second = _build(corpus_copy, tmp_path / "ix", counting_embedder)
+        assert (second.unchanged, second.added, second.changed, second.chunks_embedded) == (10, 0, 0, 0)
+        assert counting_embedder.embedded == []
+
+    def test_edit_one_file_reembeds_only_its_changed_chunks(self, corpus_copy, tmp_path, counting_embedder):
+        _build(corpus_copy, tmp_path / "ix", counting_embedder)
+        path = sorted(corpus_copy.glob("*.md"))[0]
+        path.write_text(path.read_text(encoding="utf-8") + "\nSMIC announced a brand new 3nm node today.\n", encoding="utf-8")
+        counting_embedder.embedded.clear()
+        report = _build(corpus_copy, tmp_path / "ix", counting_embedder)
+        assert (report.changed, report.unchanged) == (1, 9)
+        assert 1 <= report.chunks_embedded <= 2
+        assert all("3nm node today" in t for t in counting_embedder.embedded)
+        snap = load_index(tmp_path / "ix")
+        assert hybrid_search(snap, "brand new 3nm node", 1)[0].chunk.source == path.name
+
+    def test_delete_and_add_files(self, corpus_copy, tmp_path, counting_embedder):
+        _build(corpus_copy, tmp_path / "ix", counting_embedder)
+        victim = sorted(corpus_copy.glob("*.md"))[1]
+        doc_id = read_snapshot(current_snapshot_dir(tmp_path / "ix")).manifest["files"][victim.name]["doc_id"]
+        victim.unlink()
+        (corpus_copy / "new.txt").write_text("Brand New Doc\n\nRapidus plans 2nm chips in Hokkaido.")
+        report = _build(corpus_copy, tmp_path / "ix", counting_embedder)
+        assert (report.removed, report.added, report.unchanged) == (1, 1, 9)
+        snap = load_index(tmp_path / "ix")
+        assert doc_id not in snap.documents and all(c.doc_id != doc_id for c in snap.chunks)
+        assert snap.vectors.shape[0] == len(snap.chunks) == snap.bm25.size
+
+    def test_changed_model_or_chunker_forces_full_rebuild(self, corpus_copy, tmp_path):
+        first = _build(corpus_copy, tmp_path / "ix", CountingEmbedder())
+        other_model = _build(corpus_copy, tmp_path / "ix", CountingEmbedder(key="hash-384-v2"))
+        assert other_model.full_rebuild and other_model.chunks_embedded == other_model.chunks_total
+        other_chunks = _build(corpus_copy, tmp_path / "ix", CountingEmbedder(key="hash-384-v2"), chunk_tokens=100)
+        assert other_chunks.full_rebuild and other_chunks.chunks_total > first.chunks_total
+
+    def test_build_never_modifies_the_corpus(self, corpus_copy, tmp_path, counting_embedder):
+        before = {p: p.read_bytes() for p in corpus_copy.rglob("*") if p.is_file()}
+        _build(corpus_copy, tmp_path / "ix", counting_embedder)
+        assert {p: p.read_bytes() for p in corpus_copy.rglob("*") if p.is_file()} == before
+
+
+class TestAtomicity:
+    def test_failure_midway_keeps_previous_index(self, corpus_copy, tmp_path, counting_embedder, monkeypatch):
+        _build(corpus_copy, tmp_path / "ix", counting_embedder)
+        old = current_snapshot_dir(tmp_path / "ix")
+        expected = [r.chunk.id for r in hybrid_search(load_index(tmp_path / "ix"), "EUV prototype Shenzhen", 3)]
+        (corpus_copy / "extra.txt").write_text("Extra Doc\n\nSomething new about gallium exports.")
+
+        def boom(*args, **kwargs):
+            raise OSError("disk full (simulated)")
+
+        monkeypatch.setattr(index_mod.BM25Index, "save", boom)
+        with pytest.raises(OSError, match="simulated"):
+            _build(corpus_copy, tmp_path / "ix", counting_embedder)
+        assert current_snapshot_dir(tmp_path / "ix") == old
+        snap = read_snapshot(old, full_check=True)
+        assert [r.chunk.id for r in hybrid_search(snap, "EUV prototype Shenzhen", 3)] == expected
+        monkeypatch.undo()
+        _build(corpus_copy, tmp_path / "ix", counting_embedder)
+        assert not list((tmp_path / "ix").glob(".tmp-*"))
+
+    def test_missing_index_is_reported(self, tmp_path):
+        with pytest.raises(IndexMissingError, match="rag build"):
+            load_index(tmp_path / "nothing")
+        assert not index_status(tmp_path, tmp_path / "nothing").exists
+
+
+class TestCorruption:
+    @pytest.mark.parametrize("name, damage", [
+        ("vectors.npy", lambda p: p.write_bytes(p.read_bytes()[: len(p.read_bytes()) // 2])),
+        ("chunks.jsonl", lambda p: p.write_text(p.read_text()[:-50])),
+        ("manifest.json", lambda p: p.write_text("{not json")),
+        ("bm25/params.json", lambda p: p.unlink()),
+    ])
+    def test_damaged_file_is_named(self, corpus_copy, tmp_path, counting_embedder, name, damage):
+        _build(corpus_copy, tmp_path / "ix", counting_embedder)
+        snap_dir = current_snapshot_dir(tmp_path / "ix")
+        damage(snap_dir / name)
+        index_mod._loaded.clear()
+        with pytest.raises(IndexCorruptError) as err:
+            load_index(tmp_path / "ix")
+        assert name.split("/")[0] in str(err.value) and "rag build" in str(err.value)
+
+    def test_same_size_bitflip_is_caught_by_full_check(self, corpus_copy, tmp_path, counting_embedder):
+        _build(corpus_copy, tmp_path / "ix", counting_embedder)
+        path = current_snapshot_dir(tmp_path / "ix") / "vectors.npy"
+        data = bytearray(path.read_bytes())
+        data[-5] ^= 0xFF
+        path.write_bytes(bytes(data))
+        with pytest.raises(IndexCorruptError, match="checksum"):
+            read_snapshot(path.parent, full_check=True)
+
+
+def test_index_files_load_without_pickle(corpus_copy, tmp_path, counting_embedder):
+    _build(corpus_copy, tmp_path / "ix", counting_embedder)
+    snap_dir = current_snapshot_dir(tmp_path / "ix")
+    for npy in snap_dir.rglob("*.npy"):
+        np.load(npy, allow_pickle=False)
+    for js in snap_dir.rglob("*.json"):
+        json.loads(js.read_text())
+    manifest = json.loads((snap_dir / "manifest.json").read_text())
+    assert manifest["embedder"] == "hash-384" and manifest["chunker"]["chunk_tokens"] == 180
+    assert set(manifest["files"]) == {p.name for p in corpus_copy.glob("*.md")}

@@ -1,0 +1,99 @@
+"""Loading every supported format, reporting broken files by name with a reason, and generic boilerplate removal."""
+
+from pathlib import Path
+
+import pytest
+
+from rag.load import load_corpus, strip_boilerplate
+from rag.types import Document
+
+
+def make_pdf(text: str) -> bytes:
+    """A minimal one-page PDF with ``text`` in Helvetica (enough for pypdf's text extraction)."""
+    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for i, obj in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + obj + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+@pytest.fixture
+def mixed_corpus(tmp_path) -> Path:
+    c = tmp_path / "corpus"
+    (c / "sub" / "deeper").mkdir(parents=True)
+    (c / "fm.md").write_text("---\ntitle: Front Matter Title\nid: fm-doc\ndate: 2025-03-04\n---\n\n# Front Matter Title\n\n"
+                             "SMIC built **5nm** chips.\n\nSecond *paragraph* here.\n")
+    (c / "plain.md").write_text("# A Heading Title\n\nNo front matter in this one. It still loads.\n")
+    (c / "sub" / "notes.txt").write_text("Text Title\n\nHuawei Technologies Co. Ltd. shipped phones.\n")
+    (c / "sub" / "deeper" / "page.html").write_text(
+        "<html><head><title>HTML Title</title><style>p{}</style></head><body><nav>Menu Home</nav>"
+        "<p>ASML makes <b>EUV</b> machines.</p><script>alert(1)</script><p>Second para.</p></body></html>")
+    (c / "doc.pdf").write_bytes(make_pdf("TechInsights found TSMC parts in Ascend chips."))
+    # broken files
+    (c / "binary.txt").write_bytes(b"\x00\x01\x02\xff" * 100)
+    (c / "latin1.txt").write_bytes("Caf\xe9 au lait".encode("latin-1"))
+    (c / "badfm.md").write_text("---\ntitle: [unclosed\n---\nbody\n")
+    (c / "empty.md").write_text("   \n")
+    (c / "ignored.docx").write_bytes(b"PK")
+    return c
+
+
+def test_every_format_loads_and_broken_files_are_reported(mixed_corpus):
+    result = load_corpus(mixed_corpus)
+    docs = {d.source: d for d in result.documents}
+    assert set(docs) == {"fm.md", "plain.md", "sub/notes.txt", "sub/deeper/page.html", "doc.pdf"}
+    fm = docs["fm.md"]
+    assert (fm.id, fm.title, fm.date) == ("fm-doc", "Front Matter Title", "2025-03-04")
+    assert fm.text == "SMIC built 5nm chips.\n\nSecond paragraph here."
+    assert docs["plain.md"].title == "A Heading Title"
+    assert docs["sub/notes.txt"].text == "Huawei Technologies Co. Ltd. shipped phones."
+    html = docs["sub/deeper/page.html"]
+    assert html.title == "HTML Title" and html.text == "ASML makes EUV machines.\n\nSecond para."
+    assert "TechInsights found TSMC parts" in docs["doc.pdf"].text
+    assert result.skipped["binary.txt"].startswith("binary data")
+    assert "not valid UTF-8" in result.skipped["latin1.txt"]
+    assert "malformed YAML front matter" in result.skipped["badfm.md"]
+    assert "empty" in result.skipped["empty.md"]
+    assert "ignored.docx" not in result.skipped  # unsupported types are not corpus files
+
+
+def test_symlink_outside_and_duplicates_are_skipped(tmp_path):
+    c = tmp_path / "corpus"
+    c.mkdir()
+    outside = tmp_path / "secret.txt"
+    outside.write_text("Secret text that must not be indexed.")
+    (c / "link.txt").symlink_to(outside)
+    (c / "a.txt").write_text("Same content in two files.")
+    (c / "b.txt").write_text("Same content in two files.")
+    result = load_corpus(c)
+    assert [d.source for d in result.documents] == ["a.txt"]
+    assert result.skipped == {"link.txt": "symlink pointing outside the corpus folder", "b.txt": "duplicate of a.txt"}
+
+
+def test_boilerplate_repeated_across_documents_is_stripped_generically():
+    footer = "Subscribe to our newsletter for more news."
+    docs = [Document(f"d{i}", f"T{i}", f"d{i}.md", f"Unique paragraph number {i}.\n\n{footer}") for i in range(5)]
+    cleaned, removed = strip_boilerplate(docs)
+    assert removed == 5
+    assert all(footer not in d.text and d.text.startswith("Unique") for d in cleaned)
+
+
+def test_bundled_corpus_has_no_footer_and_ten_documents():
+    from conftest import CORPUS
+
+    result = load_corpus(CORPUS)
+    assert len(result.documents) == 10 and not result.skipped
+    assert all("TokenRing" not in d.text for d in result.documents)
