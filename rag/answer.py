@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -47,7 +48,6 @@ class Candidate:
     entities_in_doc: float = 1.0
     entities_in_sentence: float = 1.0
     score: float = 0.0
-    why_not: str = ""
 
 
 FEATURES = ("cosine", "sentence_coverage", "passage_coverage", "unmatched_focus_0.5", "unmatched_focus_0.6",
@@ -63,21 +63,25 @@ def answerability(features: list[float]) -> float:
 
 
 class _VectorCache:
-    """LRU cache of sentence vectors keyed by text, shared by the answerer and the verifier."""
+    """LRU cache of sentence vectors keyed by text, shared by the answerer and the verifier (thread-safe)."""
 
     def __init__(self, embedder: Embedder, size: int = 20000):
         self.embedder, self.size, self.data = embedder, size, OrderedDict()
+        self._lock = threading.Lock()
 
     def __call__(self, texts: list[str]) -> np.ndarray:
-        missing = list(dict.fromkeys(t for t in texts if t not in self.data))
+        with self._lock:
+            found = {t: self.data[t] for t in texts if t in self.data}
+        missing = list(dict.fromkeys(t for t in texts if t not in found))
         if missing:
-            for t, v in zip(missing, self.embedder.encode(missing)):
-                self.data[t] = v
-        for t in texts:
-            self.data.move_to_end(t)
-        while len(self.data) > self.size:
-            self.data.popitem(last=False)
-        return np.stack([self.data[t] for t in texts]) if texts else np.zeros((0, self.embedder.dim), np.float32)
+            found.update(zip(missing, self.embedder.encode(missing)))
+        with self._lock:
+            for t in texts:
+                self.data[t] = found[t]
+                self.data.move_to_end(t)
+            while len(self.data) > self.size:
+                self.data.popitem(last=False)
+        return np.stack([found[t] for t in texts]) if texts else np.zeros((0, self.embedder.dim), np.float32)
 
 
 _caches: dict[str, _VectorCache] = {}
@@ -85,9 +89,10 @@ _caches: dict[str, _VectorCache] = {}
 
 def vector_cache(snapshot: IndexSnapshot) -> _VectorCache:
     key = snapshot.embedder_key
-    if key not in _caches:
-        _caches[key] = _VectorCache(embedder_for_key(key))
-    return _caches[key]
+    cache = _caches.get(key)
+    if cache is None:
+        cache = _caches.setdefault(key, _VectorCache(embedder_for_key(key)))
+    return cache
 
 
 class TermStats:
@@ -112,11 +117,14 @@ _term_stats: dict[str, TermStats] = {}
 
 
 def term_stats(snapshot: IndexSnapshot) -> TermStats:
+    """Term statistics of the snapshot, computed once; only the latest snapshot's are kept."""
+    global _term_stats
     key = str(snapshot.path)
-    if key not in _term_stats:
-        _term_stats.clear()
-        _term_stats[key] = TermStats(snapshot)
-    return _term_stats[key]
+    stats = _term_stats.get(key)
+    if stats is None:
+        stats = TermStats(snapshot)
+        _term_stats = {key: stats}  # rebinding is atomic: concurrent readers see the old or the new dict
+    return stats
 
 
 def _contains(haystack: str, entity: str) -> bool:

@@ -9,6 +9,7 @@ import re
 import time
 import unicodedata
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -57,13 +58,12 @@ def build_index(corpus_dir: str | Path = "corpus", index_dir: str | Path = "inde
         report = build_index("corpus", "index")
         print(report.summary())
     """
+    from rag.chunk import ChunkerSettings
     from rag.embed import get_embedder
     from rag.index import build_index as _build
 
     settings = load_settings()
     embedder = embedder or get_embedder(settings.embedder, settings.precision)
-    from rag.chunk import ChunkerSettings
-
     chunker = ChunkerSettings(chunk_tokens=settings.chunk_tokens, overlap_tokens=settings.overlap_tokens,
                               max_model_tokens=embedder.max_tokens)
     return _build(corpus_dir, index_dir, embedder=embedder, chunker=chunker, progress=progress)
@@ -112,7 +112,5 @@ def answer(question: str, *, history: list[dict] | None = None, k: int | None = 
     k = settings.k if k is None else _check_k(k)
     result = answer_question(text, settings=settings, history=history, k=k)
     timings = {**result.timings, "total": time.perf_counter() - started}
-    from dataclasses import replace
-
     return replace(result, question=question if len(question) <= settings.max_question_chars else text,
                    notices=notices + result.notices, timings=timings)

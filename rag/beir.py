@@ -24,7 +24,7 @@ from rag.vectors import DenseIndex
 
 METRICS = {"ndcg@10": "ndcg@10", "recall@10": "recall@10", "recall@100": "recall@100", "mrr@10": "mrr@10"}
 # Fusion weights tuned on the train/dev splits (bench/tune_fusion.py), never on test.
-DEFAULT_FUSION = {"rrf_k": 60, "dense_weight": 1.0, "bm25_weight": 1.0}
+DEFAULT_FUSION = {"rrf_k": 30, "dense_weight": 0.8, "bm25_weight": 1.0}
 
 
 def read_beir(folder: str | Path, split: str = "test") -> tuple[list[Document], dict[str, str], dict[str, dict[str, int]]]:

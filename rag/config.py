@@ -31,8 +31,8 @@ class Settings:
     overlap_tokens: int = 40
     k: int = 6
     candidates: int = 50
-    rrf_k: int = 60
-    dense_weight: float = 1.0
+    rrf_k: int = 30
+    dense_weight: float = 0.8
     bm25_weight: float = 1.0
     backend: str = "extractive"
     answer_sentences: int = 3

@@ -23,8 +23,8 @@ class FusionSettings:
     """How the two retrievers are combined; ``dense_weight=0`` gives BM25 alone, ``bm25_weight=0`` dense alone."""
 
     candidates: int = 50
-    rrf_k: int = 60
-    dense_weight: float = 1.0
+    rrf_k: int = 30
+    dense_weight: float = 0.8
     bm25_weight: float = 1.0
 
     def __post_init__(self) -> None:

@@ -28,7 +28,7 @@ class BM25Index:
     :param b: length normalisation.
     """
 
-    def __init__(self, k1: float = 1.2, b: float = 0.75):
+    def __init__(self, k1: float = 0.9, b: float = 0.4):
         import bm25s
 
         self.k1, self.b = k1, b
