@@ -103,7 +103,8 @@ class MiniLMEmbedder:
                 vecs = self.model.encode([texts[i] for i in idx], batch_size=self.batch_size,
                                          normalize_embeddings=True, convert_to_numpy=False, convert_to_tensor=True,
                                          show_progress_bar=False)
-            out[idx] = vecs.float().numpy()
+            vecs = vecs.float()
+            out[idx] = (vecs / vecs.norm(dim=1, keepdim=True).clamp_min(1e-12)).numpy()  # unit length in fp32
             if progress:
                 progress(len(idx))
         return out
