@@ -242,8 +242,12 @@ def eval_retrieval(beir_dir: str, split: str, max_queries: int | None, cache_dir
     Example usage: rag eval-retrieval --beir ../shared/bench-data/scifact
     """
     from rag.beir import evaluate_beir
+    from rag.config import load_settings
+    from rag.embed import get_embedder
 
+    settings = load_settings()  # embedder and precision (RAG_PRECISION=fp32 compares against full precision)
     metrics = evaluate_beir(beir_dir, split=split, max_queries=max_queries, cache_dir=cache_dir,
+                            embedder=get_embedder(settings.embedder, settings.precision),
                             progress=_progress_bar("Embedding"))
     if as_json:
         click.echo(json.dumps(metrics))
