@@ -3,7 +3,7 @@
     python bench/tune_fusion.py ../shared/bench-data/scifact:train ../shared/bench-data/nfcorpus:dev
 
 Prints nDCG@10 of the hybrid retriever for each setting, averaged over the datasets; the chosen values go into
-rag/beir.py DEFAULT_FUSION, rag/sparse.py and rag/config.py.
+rag/retrieve.py FusionSettings, rag/config.py and rag/sparse.py.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from rag.beir import BeirStack  # noqa: E402
+from rag.retrieve import FusionSettings  # noqa: E402
 
 
 def main() -> None:
@@ -23,7 +24,7 @@ def main() -> None:
     for bm25 in ({"k1": 1.2, "b": 0.75}, {"k1": 0.9, "b": 0.4}):
         stacks = [BeirStack(folder, split=split, bm25=bm25) for folder, split in targets]
         for rrf_k, dw in itertools.product((10, 30, 60), (0.5, 0.8, 1.0, 1.25, 1.5)):
-            fusion = {"rrf_k": rrf_k, "dense_weight": dw, "bm25_weight": 1.0}
+            fusion = FusionSettings(rrf_k=rrf_k, dense_weight=dw, bm25_weight=1.0)
             scores = [s.score(fusion, which=("hybrid",))["hybrid"]["ndcg@10"] for s in stacks]
             table[(bm25["k1"], bm25["b"], rrf_k, dw)] = scores
             print(f"k1={bm25['k1']} b={bm25['b']} rrf_k={rrf_k} dense_weight={dw}: " + " ".join(f"{x:.4f}" for x in scores)

@@ -18,13 +18,12 @@ import numpy as np
 from rag.chunk import Chunker, ChunkerSettings
 from rag.embed import Embedder, get_embedder
 from rag.errors import ConfigError
+from rag.retrieve import FusionSettings, rrf
 from rag.sparse import BM25Index
 from rag.types import Document
 from rag.vectors import DenseIndex
 
 METRICS = {"ndcg@10": "ndcg@10", "recall@10": "recall@10", "recall@100": "recall@100", "mrr@10": "mrr@10"}
-# Fusion weights tuned on the train/dev splits (bench/tune_fusion.py), never on test.
-DEFAULT_FUSION = {"rrf_k": 30, "dense_weight": 0.8, "bm25_weight": 1.0}
 
 
 def read_beir(folder: str | Path, split: str = "test") -> tuple[list[Document], dict[str, str], dict[str, dict[str, int]]]:
@@ -135,21 +134,18 @@ class BeirStack:
             b_ids, b_scores = self.bm25.search(queries[qid], self.depth)
             self.hits[qid] = (d_ids.tolist(), d_scores.tolist(), b_ids.tolist(), b_scores.tolist())
 
-    def runs(self, fusion: dict | None = None) -> dict[str, dict[str, dict[str, float]]]:
-        fusion = {**DEFAULT_FUSION, **(fusion or {})}
+    def runs(self, fusion: FusionSettings | None = None) -> dict[str, dict[str, dict[str, float]]]:
+        """Per-query document scores; ``fusion`` defaults to the product's settings (tuned on train/dev only)."""
+        fusion = fusion or FusionSettings()
         runs: dict[str, dict[str, dict[str, float]]] = {"bm25": {}, "dense": {}, "hybrid": {}}
         for qid, (d_ids, d_scores, b_ids, b_scores) in self.hits.items():
-            fused: dict[int, float] = defaultdict(float)
-            for rank, i in enumerate(d_ids):
-                fused[i] += fusion["dense_weight"] / (fusion["rrf_k"] + rank + 1)
-            for rank, i in enumerate(b_ids):
-                fused[i] += fusion["bm25_weight"] / (fusion["rrf_k"] + rank + 1)
+            fused = rrf(d_ids, b_ids, fusion)
             runs["dense"][qid] = _doc_runs(dict(zip(d_ids, d_scores)), self.chunk_doc, 100)
             runs["bm25"][qid] = _doc_runs(dict(zip(b_ids, b_scores)), self.chunk_doc, 100) or {"__none__": 0.0}
-            runs["hybrid"][qid] = _doc_runs(dict(fused), self.chunk_doc, 100)
+            runs["hybrid"][qid] = _doc_runs(fused, self.chunk_doc, 100)
         return runs
 
-    def score(self, fusion: dict | None = None, which: tuple[str, ...] = ("bm25", "dense", "hybrid")) -> dict:
+    def score(self, fusion: FusionSettings | None = None, which: tuple[str, ...] = ("bm25", "dense", "hybrid")) -> dict:
         from ranx import Qrels, Run, evaluate
 
         qrels = Qrels({q: self.qrels[q] for q in self.hits})
@@ -163,7 +159,7 @@ class BeirStack:
 
 def evaluate_beir(folder: str | Path, *, split: str = "test", max_queries: int | None = None,
                   cache_dir: str | Path = ".cache/beir", embedder: Embedder | None = None, progress=None,
-                  fusion: dict | None = None) -> dict:
+                  fusion: FusionSettings | None = None) -> dict:
     """``{"bm25": {...}, "dense": {...}, "hybrid": {...}}`` with keys ``ndcg@10``, ``recall@10``, ``recall@100``,
     ``mrr@10`` (computed by ranx)."""
     stack = BeirStack(folder, split=split, max_queries=max_queries, cache_dir=cache_dir, embedder=embedder,

@@ -34,6 +34,15 @@ class FusionSettings:
             raise ConfigError("dense_weight and bm25_weight must be >= 0 and not both 0")
 
 
+def rrf(dense_ids: list[int], bm25_ids: list[int], fusion: FusionSettings) -> dict[int, float]:
+    """Weighted reciprocal-rank fusion of two ranked id lists: ``sum(weight / (rrf_k + rank))``."""
+    fused: dict[int, float] = {}
+    for weight, ids in ((fusion.dense_weight, dense_ids), (fusion.bm25_weight, bm25_ids)):
+        for rank, i in enumerate(ids, 1):
+            fused[i] = fused.get(i, 0.0) + weight / (fusion.rrf_k + rank)
+    return fused
+
+
 def query_vector(snapshot: IndexSnapshot, text: str, embedder: Embedder | None = None) -> np.ndarray:
     """Embed ``text`` with the same model and precision that built the snapshot."""
     embedder = embedder or embedder_for_key(snapshot.embedder_key)
@@ -56,20 +65,16 @@ def hybrid_search(
     if n == 0 or not query.strip():
         return []
     depth = min(max(fusion.candidates, k * 3), n)
-    fused: dict[int, float] = {}
     dense_scores: dict[int, float] = {}
     bm25_scores: dict[int, float] = {}
     if fusion.dense_weight > 0:
         qvec = query_vector(snapshot, query) if qvec is None else qvec
         ids, scores = snapshot.dense.search(qvec, depth)
-        for rank, (i, s) in enumerate(zip(ids.tolist(), scores.tolist())):
-            dense_scores[i] = s
-            fused[i] = fused.get(i, 0.0) + fusion.dense_weight / (fusion.rrf_k + rank + 1)
+        dense_scores = dict(zip(ids.tolist(), scores.tolist()))
     if fusion.bm25_weight > 0:
         ids, scores = snapshot.bm25.search(query, depth)
-        for rank, (i, s) in enumerate(zip(ids.tolist(), scores.tolist())):
-            bm25_scores[i] = s
-            fused[i] = fused.get(i, 0.0) + fusion.bm25_weight / (fusion.rrf_k + rank + 1)
+        bm25_scores = dict(zip(ids.tolist(), scores.tolist()))
+    fused = rrf(list(dense_scores), list(bm25_scores), fusion)
     order = sorted(fused, key=lambda i: (-fused[i], i))
     kept: list[int] = []
     for i in order:
