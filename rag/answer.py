@@ -27,7 +27,7 @@ from rag.conversation import check_history, resolve
 from rag.embed import Embedder, embedder_for_key
 from rag.index import IndexSnapshot, load_index
 from rag.questions import DEMONYMS, GENERIC_WORDS, QuestionInfo, analyse, has_type, plain_words
-from rag.retrieve import FusionSettings, hybrid_search
+from rag.retrieve import fusion_from, hybrid_search
 from rag.types import Answer, Citation, RetrievedChunk, SentenceSupport
 from rag.verify import DraftSentence, Verified, Verifier
 
@@ -303,7 +303,7 @@ class Prepared:
 def prepare(question: str, history: list[dict] | None, snapshot: IndexSnapshot, settings: Settings, k: int) -> Prepared:
     query = resolve(question, check_history(history))
     qvec = vector_cache(snapshot)([query])[0]
-    fusion = FusionSettings(settings.candidates, settings.rrf_k, settings.dense_weight, settings.bm25_weight)
+    fusion = fusion_from(settings)
     passages = hybrid_search(snapshot, query, k, fusion, qvec=qvec)
     info = analyse(question)
     extra: tuple[str, ...] = ()

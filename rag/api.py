@@ -83,12 +83,12 @@ def search(query: str, *, k: int = 5, index_dir: str | Path | None = None) -> li
     :raises ConfigError: empty query or ``k`` outside 1..50. :raises IndexMissingError: no index built yet.
     """
     from rag.index import load_index
-    from rag.retrieve import FusionSettings, hybrid_search
+    from rag.retrieve import fusion_from, hybrid_search
 
     settings = _settings(index_dir)
     text, _ = clean_question(query, settings.max_question_chars)
     k = _check_k(k)
-    fusion = FusionSettings(settings.candidates, settings.rrf_k, settings.dense_weight, settings.bm25_weight)
+    fusion = fusion_from(settings)
     return hybrid_search(load_index(settings.index_dir), text, k, fusion)
 
 

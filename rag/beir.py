@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.chunk import Chunker, ChunkerSettings
-from rag.embed import Embedder, get_embedder
+from rag.embed import Embedder, encode_with_progress, get_embedder
 from rag.errors import ConfigError
 from rag.retrieve import FusionSettings, rrf
 from rag.sparse import BM25Index
@@ -74,15 +74,7 @@ class PassageCache:
         keys = [hashlib.sha256(f"{self.embedder.key}\x00{t}".encode()).hexdigest() for t in texts]
         missing = [i for i, k in enumerate(keys) if k not in self.keys]
         if missing:
-            done = 0
-
-            def step(n):
-                nonlocal done
-                done += n
-                if progress:
-                    progress(done, len(missing))
-
-            new = self.embedder.encode([texts[i] for i in missing], progress=step)
+            new = encode_with_progress(self.embedder, [texts[i] for i in missing], progress)
             start = len(self.vectors)
             self.vectors = np.concatenate([self.vectors, new])
             for j, i in enumerate(missing):

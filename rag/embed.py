@@ -140,6 +140,22 @@ class HashEmbedder:
         return out
 
 
+def encode_with_progress(embedder: Embedder, texts: Sequence[str],
+                         progress: Callable[[int, int], None] | None) -> np.ndarray:
+    """``embedder.encode`` reporting ``progress(done, total)`` after each batch (and ``(0, total)`` first)."""
+    total, done = len(texts), 0
+
+    def step(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress:
+            progress(done, total)
+
+    if progress:
+        progress(0, total)
+    return embedder.encode(texts, progress=step)
+
+
 _cache: dict[tuple[str, str], Embedder] = {}
 _cache_lock = threading.Lock()
 

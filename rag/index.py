@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.chunk import Chunker, ChunkerSettings
-from rag.embed import Embedder, get_embedder
+from rag.embed import Embedder, encode_with_progress, get_embedder
 from rag.errors import IndexCorruptError, IndexMissingError, RagError
 from rag.load import iter_corpus_files, load_corpus
 from rag.sparse import BM25Index
@@ -396,18 +396,8 @@ def _embed_chunks(chunks: list[Chunk], embedder: Embedder, previous: IndexSnapsh
             missing.append(i)
         else:
             vectors[i] = previous.vectors[j]
-    done = 0
-
-    def step(n: int) -> None:
-        nonlocal done
-        done += n
-        if progress:
-            progress(done, len(missing))
-
     if missing:
-        if progress:
-            progress(0, len(missing))
-        vectors[missing] = embedder.encode([chunks[i].embedding_text for i in missing], progress=step)
+        vectors[missing] = encode_with_progress(embedder, [chunks[i].embedding_text for i in missing], progress)
     return vectors, len(missing)
 
 

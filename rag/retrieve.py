@@ -34,6 +34,11 @@ class FusionSettings:
             raise ConfigError("dense_weight and bm25_weight must be >= 0 and not both 0")
 
 
+def fusion_from(settings) -> FusionSettings:
+    """The fusion part of :class:`rag.config.Settings`."""
+    return FusionSettings(settings.candidates, settings.rrf_k, settings.dense_weight, settings.bm25_weight)
+
+
 def rrf(dense_ids: list[int], bm25_ids: list[int], fusion: FusionSettings) -> dict[int, float]:
     """Weighted reciprocal-rank fusion of two ranked id lists: ``sum(weight / (rrf_k + rank))``."""
     fused: dict[int, float] = {}
