@@ -1,6 +1,6 @@
 """Fit the extractive backend's answerability model on a question set and write rag/answerability.json.
 
-The model is a logistic regression over the evidence features listed in ``rag.answer.FEATURES`` (similarity, focus
+The model is a logistic regression over the evidence features listed in ``rag.answering.FEATURES`` (similarity, focus
 term coverage, answer type present, names consistent). Leave-one-out accuracy is printed so the figures reported
 in the README are not measured on the data the weights were fitted to.
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.answer import FEATURES, Extractive, prepare, vector_cache
+from rag.answering import FEATURES, Extractive, prepare, vector_cache
 from rag.config import load_settings
 from rag.evaluate import load_qa
 from rag.index import load_index

@@ -16,17 +16,16 @@ __version__ = "0.1.0"
 __all__ = ["answer", "search", "build_index", "index_status", "Answer", "Citation", "RetrievedChunk", "BuildReport",
            "Chunk", "Document", "SentenceSupport"]
 
+# rag.api imports only config, errors and types, so binding the functions here keeps `import rag` light. No submodule
+# shares a public function's name (the answering pipeline is rag.answering), so importing one never shadows them.
+from rag.api import answer, build_index, index_status, search
+
 if TYPE_CHECKING:
-    from rag.api import answer, build_index, index_status, search
     from rag.types import Answer, BuildReport, Chunk, Citation, Document, RetrievedChunk, SentenceSupport
 
 
 def __getattr__(name: str) -> Any:
     # Heavy modules (torch, faiss, gradio) load on first use, so `import rag` and `rag --help` stay instant.
-    if name in ("answer", "search", "build_index", "index_status"):
-        from rag import api
-
-        return getattr(api, name)
     if name in ("Answer", "Citation", "RetrievedChunk", "BuildReport", "Chunk", "Document", "SentenceSupport"):
         from rag import types
 

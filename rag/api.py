@@ -104,7 +104,7 @@ def answer(question: str, *, history: list[dict] | None = None, k: int | None = 
     :param max_sentences: answer length in sentences; ``None`` uses the configured default (3).
     :returns: an :class:`Answer`; ``abstained`` is true when the articles do not answer the question.
     """
-    from rag.answer import answer_question
+    from rag.answering import answer_question
 
     started = time.perf_counter()
     settings = _settings(index_dir, backend=backend, answer_sentences=max_sentences)
