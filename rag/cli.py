@@ -12,6 +12,8 @@ from pathlib import Path
 
 import click
 
+from rag.config import BACKENDS
+from rag.defaults import MAX_K
 from rag.errors import RagError
 
 
@@ -23,10 +25,12 @@ class _Group(click.Group):
             raise click.ClickException(str(exc)) from None
 
 
-CORPUS = click.option("--corpus", "corpus_dir", default="corpus", show_default=True, type=click.Path(file_okay=False),
-                      help="Folder of articles (.md, .txt, .html, .pdf).")
-INDEX = click.option("--index", "index_dir", default="index", show_default=True, type=click.Path(file_okay=False),
-                     help="Index folder.")
+# Options default to None ("not given") so that rag.toml and RAG_* variables apply; the defaults live in rag.config.
+CORPUS = click.option("--corpus", "corpus_dir", default=None, type=click.Path(file_okay=False),
+                      help="Folder of articles (.md, .txt, .html, .pdf) [default: corpus_dir setting, corpus].")
+INDEX = click.option("--index", "index_dir", default=None, type=click.Path(file_okay=False),
+                     help="Index folder [default: index_dir setting, index].")
+K_RANGE = click.IntRange(1, MAX_K)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -51,6 +55,14 @@ def _progress_bar(label: str):
     return update
 
 
+def _folders(corpus_dir: str | None, index_dir: str | None) -> tuple[str, str]:
+    """The corpus and index folders: the options when given, else the configured ones."""
+    from rag.config import load_settings
+
+    settings = load_settings(corpus_dir=corpus_dir, index_dir=index_dir)
+    return settings.corpus_dir, settings.index_dir
+
+
 def _build(corpus_dir: str, index_dir: str) -> None:
     from rag.api import build_index
 
@@ -60,10 +72,13 @@ def _build(corpus_dir: str, index_dir: str) -> None:
     click.echo(report.summary())
 
 
-def _ensure_index(corpus_dir: str, index_dir: str) -> None:
-    """Build a missing index; warn about a stale one (queries keep using the last complete index)."""
+def _ensure_index(corpus_dir: str | None, index_dir: str | None) -> tuple[str, str]:
+    """Build a missing index; warn about a stale one (queries keep using the last complete index).
+
+    :returns: the corpus and index folders used (the options, or the configured ones)."""
     from rag.api import index_status
 
+    corpus_dir, index_dir = _folders(corpus_dir, index_dir)
     status = index_status(corpus_dir, index_dir)
     if not status.exists:
         if status.problem:
@@ -72,23 +87,24 @@ def _ensure_index(corpus_dir: str, index_dir: str) -> None:
         _build(corpus_dir, index_dir)
     elif status.stale:
         click.echo(f"Warning: {status.describe()}", err=True)
+    return corpus_dir, index_dir
 
 
 @main.command()
 @CORPUS
 @INDEX
-def build(corpus_dir: str, index_dir: str) -> None:
+def build(corpus_dir: str | None, index_dir: str | None) -> None:
     """Build or update the index (only changed files are re-embedded).
 
     Example usage: rag build --corpus corpus --index index
     """
-    _build(corpus_dir, index_dir)
+    _build(*_folders(corpus_dir, index_dir))
 
 
 @main.command()
 @CORPUS
 @INDEX
-def status(corpus_dir: str, index_dir: str) -> None:
+def status(corpus_dir: str | None, index_dir: str | None) -> None:
     """Say whether the index exists and is up to date with the corpus."""
     from rag.api import index_status
 
@@ -97,10 +113,11 @@ def status(corpus_dir: str, index_dir: str) -> None:
 
 @main.command()
 @INDEX
-def check(index_dir: str) -> None:
+def check(index_dir: str | None) -> None:
     """Verify the index's integrity (checksums, counts, spans); exit 1 with the reason if it fails."""
     from rag.index import current_snapshot_dir, read_snapshot
 
+    _, index_dir = _folders(None, index_dir)
     snapshot = read_snapshot(current_snapshot_dir(index_dir), full_check=True)
     snapshot.verify(full=True)
     click.echo(f"OK: {snapshot.path.name}: {len(snapshot.documents)} documents, {len(snapshot.chunks)} chunks, "
@@ -109,18 +126,18 @@ def check(index_dir: str) -> None:
 
 @main.command()
 @click.argument("query")
-@click.option("-k", "k", default=5, show_default=True, type=click.IntRange(1, 50), help="Passages to return.")
+@click.option("-k", "k", default=None, type=K_RANGE, help="Passages to return [default: k setting, 6].")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 @CORPUS
 @INDEX
-def search(query: str, k: int, as_json: bool, corpus_dir: str, index_dir: str) -> None:
+def search(query: str, k: int | None, as_json: bool, corpus_dir: str | None, index_dir: str | None) -> None:
     """Find the passages that best match QUERY (dense + BM25, fused).
 
     Example usage: rag search "SMIC 5nm without EUV" -k 3
     """
     from rag.api import search as do_search
 
-    _ensure_index(corpus_dir, index_dir)
+    _, index_dir = _ensure_index(corpus_dir, index_dir)
     results = do_search(query, k=k, index_dir=index_dir)
     if as_json:
         click.echo(json.dumps([{**r.to_dict()["chunk"], "score": r.score, "dense_score": r.dense_score,
@@ -135,22 +152,23 @@ def search(query: str, k: int, as_json: bool, corpus_dir: str, index_dir: str) -
 
 @main.command()
 @click.argument("question")
-@click.option("-k", "k", default=None, type=click.IntRange(1, 50), help="Passages to retrieve [default: 6].")
-@click.option("-b", "--backend", type=click.Choice(["extractive", "llama-cpp", "openai"]), default=None,
-              help="Answering backend [default: extractive].")
-@click.option("-n", "--sentences", type=click.IntRange(1, 20), default=None, help="Answer length in sentences [default: 3].")
+@click.option("-k", "k", default=None, type=K_RANGE, help="Passages to retrieve [default: k setting, 6].")
+@click.option("-b", "--backend", type=click.Choice(BACKENDS), default=None,
+              help="Answering backend [default: backend setting, extractive].")
+@click.option("-n", "--sentences", type=click.IntRange(1, 20), default=None,
+              help="Answer length in sentences [default: answer_sentences setting, 3].")
 @click.option("--json", "as_json", is_flag=True, help="Print the full Answer as JSON.")
 @CORPUS
 @INDEX
-def ask(question: str, k: int | None, backend: str | None, sentences: int | None, as_json: bool, corpus_dir: str,
-        index_dir: str) -> None:
+def ask(question: str, k: int | None, backend: str | None, sentences: int | None, as_json: bool,
+        corpus_dir: str | None, index_dir: str | None) -> None:
     """Answer QUESTION from the articles, with a citation on every sentence.
 
     Example usage: rag ask "What node did SMIC reach without EUV lithography?"
     """
     from rag.api import answer
 
-    _ensure_index(corpus_dir, index_dir)
+    _, index_dir = _ensure_index(corpus_dir, index_dir)
     result = answer(question, k=k, backend=backend, index_dir=index_dir, max_sentences=sentences)
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=1, ensure_ascii=False))
@@ -174,28 +192,28 @@ def ask(question: str, k: int | None, backend: str | None, sentences: int | None
 @click.option("--port", default=None, type=click.IntRange(1, 65535), help="Port [default: 7860].")
 @CORPUS
 @INDEX
-def serve(host: str | None, port: int | None, corpus_dir: str, index_dir: str) -> None:
+def serve(host: str | None, port: int | None, corpus_dir: str | None, index_dir: str | None) -> None:
     """Run the chat UI in the browser (Gradio).
 
     Example usage: rag serve --port 7860
     """
     from ui.app import launch
 
-    _ensure_index(corpus_dir, index_dir)
+    corpus_dir, index_dir = _ensure_index(corpus_dir, index_dir)
     launch(corpus_dir=corpus_dir, index_dir=index_dir, host=host, port=port)
 
 
 @main.command("import-feed")
 @click.argument("feed", type=click.Path(exists=True, dir_okay=False))
-@click.option("--corpus", "corpus_dir", default="corpus", show_default=True, help="Where to write the articles.")
-def import_feed(feed: str, corpus_dir: str) -> None:
+@click.option("--corpus", "corpus_dir", default=None, help="Where to write the articles [default: corpus_dir setting, corpus].")
+def import_feed(feed: str, corpus_dir: str | None) -> None:
     """Split a feed dump into one Markdown file per article.
 
-    Example usage: rag import-feed ../shared/seeds/000_1b9477a9252b1901.txt
+    Example usage: rag import-feed tests/fixtures/000_1b9477a9252b1901.txt
     """
     from rag.feed import import_feed as do_import
 
-    results = do_import(feed, corpus_dir)
+    results = do_import(feed, _folders(corpus_dir, None)[0])
     for path, state in results:
         click.echo(f"{state:9} {path}")
     changed = sum(1 for _, s in results if s != "unchanged")
@@ -205,11 +223,12 @@ def import_feed(feed: str, corpus_dir: str) -> None:
 @main.command("eval")
 @click.option("--qa", "qa_path", default="tests/data/qa.jsonl", show_default=True, type=click.Path(exists=True),
               help="Question set (JSONL, see README).")
-@click.option("-b", "--backend", type=click.Choice(["extractive", "llama-cpp", "openai"]), default=None)
+@click.option("-b", "--backend", type=click.Choice(BACKENDS), default=None,
+              help="Answering backend [default: backend setting, extractive].")
 @click.option("--out", "out_dir", default="eval-report", show_default=True, help="Folder for report.json and report.md.")
 @CORPUS
 @INDEX
-def eval_cmd(qa_path: str, backend: str | None, out_dir: str, corpus_dir: str, index_dir: str) -> None:
+def eval_cmd(qa_path: str, backend: str | None, out_dir: str, corpus_dir: str | None, index_dir: str | None) -> None:
     """Grounding report: retrieval hits, key facts, citation recall/precision, abstention, latency.
 
     Example usage: rag eval --qa tests/data/qa.jsonl
@@ -217,7 +236,7 @@ def eval_cmd(qa_path: str, backend: str | None, out_dir: str, corpus_dir: str, i
     from rag.evaluate import run_eval
     from rag.report import write_report
 
-    _ensure_index(corpus_dir, index_dir)
+    _, index_dir = _ensure_index(corpus_dir, index_dir)
     from tqdm import tqdm
 
     from rag.evaluate import load_qa
@@ -239,16 +258,21 @@ def eval_cmd(qa_path: str, backend: str | None, out_dir: str, corpus_dir: str, i
 def eval_retrieval(beir_dir: str, split: str, max_queries: int | None, cache_dir: str, as_json: bool) -> None:
     """nDCG@10, recall@10/100 and MRR@10 of BM25, dense and fused retrieval on a BEIR dataset.
 
-    Example usage: rag eval-retrieval --beir ../shared/bench-data/scifact
+    Example usage: rag eval-retrieval --beir tests/fixtures/scifact-sample (a 30-query sample; the full SciFact is
+    https://public.ukp.informatik.tu-darmstadt.de/thakur/BEIR/datasets/scifact.zip)
     """
     from rag.beir import evaluate_beir
+    from rag.chunk import chunker_from
     from rag.config import load_settings
     from rag.embed import get_embedder
+    from rag.retrieve import fusion_from
 
-    settings = load_settings()  # embedder and precision (RAG_PRECISION=fp32 compares against full precision)
-    metrics = evaluate_beir(beir_dir, split=split, max_queries=max_queries, cache_dir=cache_dir,
-                            embedder=get_embedder(settings.embedder, settings.precision),
-                            progress=_progress_bar("Embedding"))
+    # the configured embedder, precision (RAG_PRECISION=fp32 compares against full precision), chunking and fusion
+    settings = load_settings()
+    embedder = get_embedder(settings.embedder, settings.precision)
+    metrics = evaluate_beir(beir_dir, split=split, max_queries=max_queries, cache_dir=cache_dir, embedder=embedder,
+                            progress=_progress_bar("Embedding"), fusion=fusion_from(settings),
+                            chunker=chunker_from(settings, embedder.max_tokens))
     if as_json:
         click.echo(json.dumps(metrics))
         return

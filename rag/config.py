@@ -14,26 +14,32 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from rag import defaults as D
 from rag.errors import ConfigError
 
 BACKENDS = ("extractive", "llama-cpp", "openai")
+_KINDS = {"int": int, "float": float, "str": str, "bool": bool}
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Every setting, with its default. See the README's Configuration table for what each one does."""
+    """Every setting, with its default. See the README's Configuration table for what each one does.
+
+    Shared defaults and limits live in :mod:`rag.defaults`. A new setting is one more field with a default (its type
+    is checked for you) plus, where it has a valid range, one check in :meth:`__post_init__`.
+    """
 
     corpus_dir: str = "corpus"
     index_dir: str = "index"
-    embedder: str = "minilm"
+    embedder: str = D.EMBEDDERS[0]
     precision: str = "auto"
-    chunk_tokens: int = 180
-    overlap_tokens: int = 40
-    k: int = 6
-    candidates: int = 50
-    rrf_k: int = 30
-    dense_weight: float = 0.8
-    bm25_weight: float = 1.0
+    chunk_tokens: int = D.CHUNK_TOKENS
+    overlap_tokens: int = D.OVERLAP_TOKENS
+    k: int = D.K
+    candidates: int = D.CANDIDATES
+    rrf_k: int = D.RRF_K
+    dense_weight: float = D.DENSE_WEIGHT
+    bm25_weight: float = D.BM25_WEIGHT
     backend: str = "extractive"
     answer_sentences: int = 3
     max_question_chars: int = 2000
@@ -50,16 +56,33 @@ class Settings:
     max_upload_mb: int = 10
 
     def __post_init__(self) -> None:
-        if not 1 <= self.k <= 50:
-            raise ConfigError(f"k must be between 1 and 50, got {self.k}")
-        if self.backend not in BACKENDS:
-            raise ConfigError(f"backend must be one of {', '.join(BACKENDS)}, got {self.backend!r}")
-        if not 1 <= self.answer_sentences <= 20:
-            raise ConfigError(f"answer_sentences must be between 1 and 20, got {self.answer_sentences}")
+        """:raises ConfigError: naming the setting, the allowed values and the value given."""
+        for f in fields(self):
+            _check_type(f.name, f.type, getattr(self, f.name))
+        for name in ("corpus_dir", "index_dir", "host"):
+            if not getattr(self, name).strip():
+                raise ConfigError(f"{name} must not be empty")
+        _one_of("embedder", self.embedder, D.EMBEDDERS)
+        _one_of("precision", self.precision, D.PRECISIONS)
+        _one_of("backend", self.backend, BACKENDS)
+        D.check_chunking(self.chunk_tokens, self.overlap_tokens)
+        _between("k", self.k, 1, D.MAX_K)
         if self.candidates < self.k:
             raise ConfigError(f"candidates ({self.candidates}) must be at least k ({self.k})")
-        if not 0 < self.port < 65536:
-            raise ConfigError(f"port must be between 1 and 65535, got {self.port}")
+        D.check_fusion(self.candidates, self.rrf_k, self.dense_weight, self.bm25_weight)
+        _between("answer_sentences", self.answer_sentences, 1, 20)
+        _between("max_question_chars", self.max_question_chars, 1, 100_000)
+        _between("llm_max_tokens", self.llm_max_tokens, 1, 32_768)
+        if self.llm_context <= self.llm_max_tokens:
+            raise ConfigError(f"llm_context ({self.llm_context}) must be larger than llm_max_tokens "
+                              f"({self.llm_max_tokens}), or the prompt has no room")
+        if self.openai_base_url and not self.openai_base_url.startswith(("http://", "https://")):
+            raise ConfigError(f"openai_base_url must start with http:// or https://, got {self.openai_base_url!r}")
+        _between("port", self.port, 1, 65535)
+        if bool(self.auth_user) != bool(self.auth_password):
+            # one without the other would silently serve the UI without a login
+            raise ConfigError("auth_user and auth_password must be set together (or both left empty)")
+        _between("max_upload_mb", self.max_upload_mb, 1, D.MAX_FILE_MB)
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
@@ -73,10 +96,36 @@ class Settings:
         return bool(self.llm_model_path) and Path(self.llm_model_path).is_file()
 
 
+def _check_type(name: str, kind: Any, value: Any) -> None:
+    kind = _KINDS.get(kind, kind) if isinstance(kind, str) else kind
+    if not isinstance(kind, type):
+        return  # a composite annotation: its own check in __post_init__ covers it
+    ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        ok = True
+    if not ok:
+        raise ConfigError(f"{name} must be {kind.__name__}, got {value!r}")
+
+
+def _one_of(name: str, value: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ConfigError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
+
+
+def _between(name: str, value: int, low: int, high: int) -> None:
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low} and {high}, got {value}")
+
+
 def _coerce(name: str, kind: Any, value: Any, origin: str) -> Any:
-    kind = {"int": int, "float": float, "str": str}.get(kind, kind) if isinstance(kind, str) else kind
+    kind = _KINDS.get(kind, kind) if isinstance(kind, str) else kind
     try:
-        if kind is int and not isinstance(value, bool):
+        if kind is bool:
+            if isinstance(value, bool):
+                return value
+            if str(value).strip().lower() in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+                return str(value).strip().lower() in ("1", "true", "yes", "on")
+        elif kind is int and not isinstance(value, bool) and not (isinstance(value, float) and not value.is_integer()):
             return int(value)
         if kind is float:
             return float(value)
@@ -84,7 +133,7 @@ def _coerce(name: str, kind: Any, value: Any, origin: str) -> Any:
             return str(value)
     except (TypeError, ValueError):
         pass
-    raise ConfigError(f"{origin}: {name} must be {kind.__name__}, got {value!r}")
+    raise ConfigError(f"{origin}: {name} must be {getattr(kind, '__name__', kind)}, got {value!r}")
 
 
 def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Settings:
@@ -114,7 +163,8 @@ def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Se
         values["openai_api_key"] = os.environ["OPENAI_API_KEY"]
     if not values.get("openai_base_url") and os.environ.get("OPENAI_BASE_URL"):
         values["openai_base_url"] = os.environ["OPENAI_BASE_URL"]
-    values.update({k: v for k, v in overrides.items() if v is not None})
+    # paths may be given as Path objects; every other value must already have the field's type
+    values.update({k: os.fspath(v) if isinstance(v, os.PathLike) else v for k, v in overrides.items() if v is not None})
     unknown = sorted(set(values) - set(types))
     if unknown:
         raise ConfigError(f"unknown setting(s) {', '.join(unknown)}")

@@ -22,10 +22,8 @@ from typing import Protocol
 
 import numpy as np
 
+from rag.defaults import EMBEDDERS, PRECISIONS  # the names live there so that rag.config can check them cheaply
 from rag.errors import ConfigError
-
-EMBEDDERS = ("minilm", "hash")
-PRECISIONS = ("auto", "fp32", "bf16")
 
 
 class Embedder(Protocol):

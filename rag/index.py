@@ -23,6 +23,7 @@ import contextlib
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import shutil
 import threading
@@ -42,6 +43,7 @@ from rag.sparse import BM25Index
 from rag.types import BuildReport, Chunk, Document
 from rag.vectors import DenseIndex
 
+log = logging.getLogger(__name__)
 FORMAT = 1
 CURRENT = "CURRENT"
 Progress = Callable[[int, int], None]
@@ -119,14 +121,15 @@ class IndexSnapshot:
             raise IndexCorruptError(self.path / "manifest.json", "chunk, vector and BM25 counts disagree")
         if len(self.documents) != self.manifest["counts"]["documents"]:
             raise IndexCorruptError(self.path / "documents.jsonl", "document count disagrees with the manifest")
-        for chunk in self.chunks:
-            doc = self.documents.get(chunk.doc_id)
-            if doc is None or doc.text[chunk.start : chunk.end] != chunk.text:
-                raise IndexCorruptError(self.path / "chunks.jsonl", f"chunk {chunk.id} does not match its document")
+        with _reading(self.path / "chunks.jsonl"):  # e.g. a span that is not a number
+            for chunk in self.chunks:
+                doc = self.documents.get(chunk.doc_id)
+                if doc is None or doc.text[chunk.start : chunk.end] != chunk.text:
+                    raise IndexCorruptError(self.path / "chunks.jsonl", f"chunk {chunk.id} does not match its document")
 
 
 def verify_snapshot_files(path: Path, manifest: dict, full: bool) -> None:
-    for name, meta in manifest.get("files_written", {}).items():
+    for name, meta in manifest["files_written"].items():
         file = path / name
         if not file.is_file():
             raise IndexCorruptError(file, "file is missing")
@@ -176,6 +179,63 @@ def _read_jsonl(path: Path) -> Iterator[dict]:
         raise IndexCorruptError(path, "not valid UTF-8") from None
 
 
+# What every reader relies on in manifest.json: key -> type, and for the nested records their keys and types.
+_MANIFEST = {"format": int, "embedder": str, "chunker": dict, "dense": dict, "counts": dict, "files": dict,
+             "files_written": dict}
+_NESTED = {"dense": {"kind": str}, "counts": {"documents": int, "chunks": int}}
+_CORE_FILES = ("documents.jsonl", "chunks.jsonl", "vectors.npy")
+_PER_FILE = {"files": {"sha256": str, "doc_id": str}, "files_written": {"bytes": int, "sha256": str}}
+
+
+def _need(record: object, keys: dict[str, type], where: str, path: Path) -> None:
+    if not isinstance(record, dict):
+        raise IndexCorruptError(path, f"{where} is not a JSON object")
+    for key, kind in keys.items():
+        if key not in record:
+            raise IndexCorruptError(path, f"{where} has no {key!r}")
+        value = record[key]
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise IndexCorruptError(path, f"{where}: {key!r} should be {kind.__name__}, got {type(value).__name__}")
+
+
+def read_manifest(snapshot_dir: Path) -> dict:
+    """The snapshot's manifest, checked for every key and type that readers and the next build rely on.
+
+    :raises IndexCorruptError: naming ``manifest.json`` and the missing or malformed key.
+    """
+    path = snapshot_dir / "manifest.json"
+    manifest = _read_json(path)
+    if manifest.get("format") != FORMAT:
+        raise IndexCorruptError(path, f"index format {manifest.get('format')!r}, expected {FORMAT}")
+    _need(manifest, _MANIFEST, "the manifest", path)
+    for key, keys in _NESTED.items():
+        _need(manifest[key], keys, f"the manifest's {key!r}", path)
+    for key, keys in _PER_FILE.items():
+        for name, meta in manifest[key].items():
+            _need(meta, keys, f"the manifest's {key!r} entry {name!r}", path)
+    # the checksums must cover the core files, and name only files inside the snapshot
+    missing = sorted(set(_CORE_FILES) - set(manifest["files_written"]))
+    if missing:
+        raise IndexCorruptError(path, f"the manifest's 'files_written' lacks {', '.join(missing)}")
+    outside = [n for n in manifest["files_written"] if Path(n).is_absolute() or ".." in Path(n).parts]
+    if outside:
+        raise IndexCorruptError(path, f"the manifest's 'files_written' names a file outside the snapshot: {outside[0]!r}")
+    if not isinstance(manifest.get("corpus_hashes", {}), dict):
+        raise IndexCorruptError(path, "the manifest's 'corpus_hashes' is not a JSON object")
+    return manifest
+
+
+@contextlib.contextmanager
+def _reading(path: Path) -> Iterator[None]:
+    """Any failure while decoding ``path`` means the file is unusable: report it as such, naming the file."""
+    try:
+        yield
+    except IndexCorruptError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a damaged file can make any decoder fail in any way
+        raise IndexCorruptError(path, f"unexpected content ({type(exc).__name__}: {exc})") from exc
+
+
 def _chunk_from_row(row: dict) -> Chunk:
     row = dict(row)
     row["sentences"] = tuple(tuple(s) for s in row.get("sentences", ()))
@@ -189,33 +249,25 @@ def _document_from_row(row: dict) -> Document:
 
 
 def read_snapshot(path: Path, full_check: bool = False) -> IndexSnapshot:
-    """Load a snapshot folder. :raises IndexCorruptError: on any damaged or inconsistent file."""
-    manifest = _read_json(path / "manifest.json")
-    if manifest.get("format") != FORMAT:
-        raise IndexCorruptError(path / "manifest.json", f"index format {manifest.get('format')!r}, expected {FORMAT}")
+    """Load a snapshot folder. :raises IndexCorruptError: on any damaged or inconsistent file, naming it."""
+    manifest = read_manifest(path)
     verify_snapshot_files(path, manifest, full=full_check)
-    try:
+    with _reading(path / "documents.jsonl"):
         documents = {d.id: d for d in map(_document_from_row, _read_jsonl(path / "documents.jsonl"))}
+    with _reading(path / "chunks.jsonl"):
         chunks = [_chunk_from_row(r) for r in _read_jsonl(path / "chunks.jsonl")]
-    except (TypeError, KeyError) as exc:
-        raise IndexCorruptError(path / "chunks.jsonl", f"unexpected record layout ({exc})") from None
-    try:
+    with _reading(path / "vectors.npy"):
         vectors = np.load(path / "vectors.npy", allow_pickle=False)
-    except (ValueError, OSError, EOFError) as exc:
-        raise IndexCorruptError(path / "vectors.npy", f"unreadable array ({exc})") from None
     if vectors.ndim != 2 or vectors.dtype != np.float32 or vectors.shape[0] != len(chunks):
         raise IndexCorruptError(path / "vectors.npy", f"shape {vectors.shape} does not fit {len(chunks)} chunks")
-    try:
+    with _reading(path / "bm25"):
         bm25 = BM25Index.load(path / "bm25")
-    except (ValueError, OSError, KeyError, EOFError) as exc:
-        raise IndexCorruptError(path / "bm25", f"unreadable BM25 index ({exc})") from None
     if manifest["dense"]["kind"] == "flat":
-        dense = DenseIndex(vectors, kind="flat")
+        with _reading(path / "vectors.npy"):
+            dense = DenseIndex(vectors, kind="flat")
     else:
-        try:
+        with _reading(path / "dense.faiss"):
             dense = DenseIndex.load(path / "dense.faiss")
-        except RuntimeError as exc:
-            raise IndexCorruptError(path / "dense.faiss", f"unreadable FAISS index ({exc})") from None
     snapshot = IndexSnapshot(path, manifest, documents, chunks, vectors, dense, bm25)
     snapshot.verify(full=False)
     return snapshot
@@ -269,7 +321,7 @@ class IndexStatus:
 def index_status(corpus_dir: str | Path = "corpus", index_dir: str | Path = "index") -> IndexStatus:
     """Whether an index exists and whether the corpus changed since it was built (by file content hash)."""
     try:
-        manifest = _read_json(current_snapshot_dir(index_dir) / "manifest.json")
+        manifest = read_manifest(current_snapshot_dir(index_dir))
     except IndexMissingError:
         return IndexStatus(exists=False, stale=True)
     except IndexCorruptError as exc:
@@ -295,12 +347,16 @@ def _build_lock(index_dir: Path) -> Iterator[None]:
             fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
-def _previous(index_dir: Path) -> IndexSnapshot | None:
-    """The live snapshot, for reuse; a damaged one is simply not reused (the build replaces it)."""
+def _previous(index_dir: Path) -> tuple[IndexSnapshot | None, str | None]:
+    """The live snapshot, for reuse, or why there is none to reuse. A damaged one is not reused: the build replaces
+    it with a full rebuild (it stays on disk, untouched, until a newer snapshot has been swapped in)."""
     try:
-        return read_snapshot(current_snapshot_dir(index_dir))
-    except (IndexMissingError, IndexCorruptError):
-        return None
+        return read_snapshot(current_snapshot_dir(index_dir)), None
+    except IndexMissingError:
+        return None, None
+    except IndexCorruptError as exc:
+        log.warning("previous index not reused: %s", exc)
+        return None, f"the previous index was unusable: {exc.path}: {exc.reason}"
 
 
 def build_index(
@@ -327,7 +383,7 @@ def build_index(
     settings = chunker or ChunkerSettings(max_model_tokens=embedder.max_tokens)
     with _build_lock(index_dir):
         loaded = load_corpus(corpus_dir)
-        previous = _previous(index_dir)
+        previous, unusable = _previous(index_dir)
         full = previous is None or (
             previous.manifest["embedder"] != embedder.key or previous.manifest["chunker"] != settings.to_dict()
         )
@@ -360,7 +416,8 @@ def build_index(
         snapshot_dir = _write_snapshot(index_dir, manifest, loaded.documents, chunks, vectors, bm25, dense)
         _cleanup(index_dir, keep={snapshot_dir.name})
     return BuildReport(**counts, chunks_total=len(chunks), chunks_embedded=embedded,
-                       seconds=time.perf_counter() - started, full_rebuild=full and previous is not None,
+                       seconds=time.perf_counter() - started, full_rebuild=full and (previous is not None or bool(unusable)),
+                       full_rebuild_reason=unusable,
                        skipped=[f"{k}: {v}" for k, v in loaded.skipped.items()], index_dir=str(snapshot_dir))
 
 

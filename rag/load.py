@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from rag.defaults import MAX_FILE_MB
 from rag.errors import DocumentError
 from rag.feed import slugify, stated_date
 from rag.types import Document
@@ -24,7 +25,7 @@ from rag.types import Document
 log = logging.getLogger(__name__)
 
 SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf")
-MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_FILE_BYTES = MAX_FILE_MB * 1024 * 1024
 _BLOCK_TAGS = (
     "p", "div", "section", "article", "main", "li", "ul", "ol", "dl", "dt", "dd", "table", "tr", "td", "th",
     "pre", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "br", "hr", "figure", "figcaption", "header",
@@ -146,13 +147,17 @@ def load_document(path: str | Path, corpus_dir: str | Path) -> Document:
         raise DocumentError(rel, str(exc)) from None
     except OSError as exc:
         raise DocumentError(rel, f"cannot read file ({exc.strerror or exc})") from None
+    except Exception as exc:  # noqa: BLE001 - third-party parsers (pypdf, bs4, markdown-it, YAML) fail in many ways
+        # on odd files; one bad file is skipped with its reason, it never aborts the build of the others.
+        log.debug("parser failure on %s", rel, exc_info=True)
+        raise DocumentError(rel, f"could not be parsed ({type(exc).__name__}: {exc})") from None
 
 
 def _load(path: Path, rel: str) -> Document:
     suffix = path.suffix.lower()
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
-        raise ValueError(f"file too large ({size / 1e6:.1f} MB, limit {MAX_FILE_BYTES / 1e6:.0f} MB)")
+        raise ValueError(f"file too large ({size / 2**20:.1f} MB, limit {MAX_FILE_MB} MB)")
     meta: dict = {}
     title = date = None
     if suffix == ".pdf":

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rag import defaults
 from rag.embed import Embedder, embedder_for_key
 from rag.errors import ConfigError
 from rag.index import IndexSnapshot
@@ -22,16 +23,13 @@ DUPLICATE_COSINE = 0.97
 class FusionSettings:
     """How the two retrievers are combined; ``dense_weight=0`` gives BM25 alone, ``bm25_weight=0`` dense alone."""
 
-    candidates: int = 50
-    rrf_k: int = 30
-    dense_weight: float = 0.8
-    bm25_weight: float = 1.0
+    candidates: int = defaults.CANDIDATES
+    rrf_k: int = defaults.RRF_K
+    dense_weight: float = defaults.DENSE_WEIGHT
+    bm25_weight: float = defaults.BM25_WEIGHT
 
     def __post_init__(self) -> None:
-        if self.candidates < 1:
-            raise ConfigError(f"candidates must be at least 1, got {self.candidates}")
-        if self.dense_weight < 0 or self.bm25_weight < 0 or self.dense_weight + self.bm25_weight == 0:
-            raise ConfigError("dense_weight and bm25_weight must be >= 0 and not both 0")
+        defaults.check_fusion(self.candidates, self.rrf_k, self.dense_weight, self.bm25_weight)
 
 
 def fusion_from(settings) -> FusionSettings:

@@ -169,6 +169,7 @@ class BuildReport(_Record):
     full_rebuild: bool = False
     skipped: list[str] = field(default_factory=list)
     index_dir: str = ""
+    full_rebuild_reason: str | None = None  # set when the previous index could not be reused
 
     def summary(self) -> str:
         line = (
@@ -176,5 +177,5 @@ class BuildReport(_Record):
             f"{self.chunks_embedded} of {self.chunks_total} chunks embedded in {self.seconds:.2f}s"
         )
         if self.full_rebuild:
-            line += " (full rebuild: model or chunker settings changed)"
+            line += f" (full rebuild: {self.full_rebuild_reason or 'model or chunker settings changed'})"
         return line

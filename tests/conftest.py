@@ -12,7 +12,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpus"
 QA = ROOT / "tests" / "data" / "qa.jsonl"
-SEED = ROOT.parent / "shared" / "seeds" / "000_1b9477a9252b1901.txt"
+# Everything the suite reads is inside the repository (tests/fixtures/README.md says where each file comes from).
+FIXTURES = ROOT / "tests" / "fixtures"
+SEED = FIXTURES / "000_1b9477a9252b1901.txt"
+SCIFACT_SAMPLE = FIXTURES / "scifact-sample"
 
 
 @pytest.fixture(autouse=True)

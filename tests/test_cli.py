@@ -70,3 +70,33 @@ def test_import_feed_command(runner, tmp_path):
     assert "10 articles, 10 written" in out
     out = runner.invoke(main, ["import-feed", str(SEED), "--corpus", str(tmp_path / "c")]).output
     assert "10 articles, 0 written" in out
+
+
+def test_configured_folders_and_k_apply_when_options_are_not_given(runner, tmp_path, monkeypatch):
+    """rag.toml (in the working directory) and RAG_* set corpus_dir, index_dir and k for every command; an option
+    given on the command line wins. Nothing named corpus/ or index/ exists in the working directory."""
+    from rag.index import current_snapshot_dir
+
+    corpus, index = tmp_path / "articles", tmp_path / "configured-index"
+    shutil.copytree(CORPUS, corpus)
+    (tmp_path / "rag.toml").write_text(f'corpus_dir = "{corpus}"\nindex_dir = "{index}"\nembedder = "hash"\nk = 2\n')
+    result = runner.invoke(main, ["search", "EUV prototype", "--json"])  # no index yet: built from corpus_dir first
+    assert result.exit_code == 0, result.output
+    assert f"building it from {corpus}" in result.stderr
+    assert len(json.loads(result.stdout)) == 2
+    assert current_snapshot_dir(index).is_dir() and not (tmp_path / "index").exists()
+    assert "up to date" in runner.invoke(main, ["status"]).output
+    assert "OK:" in runner.invoke(main, ["check"]).output
+    (corpus / "extra.txt").write_text("Extra Doc\n\nGallium export licences were tightened again.")
+    assert "stale" in runner.invoke(main, ["status"]).output and "extra.txt" in runner.invoke(main, ["status"]).output
+    answer = json.loads(runner.invoke(main, ["ask", "What node did SMIC reach without EUV lithography?", "--json"]).stdout)
+    assert len(answer["passages"]) == 2
+    # the environment beats the file; an option beats both
+    monkeypatch.setenv("RAG_INDEX_DIR", str(tmp_path / "env-index"))
+    assert "11 added" in runner.invoke(main, ["build"]).output
+    assert current_snapshot_dir(tmp_path / "env-index").is_dir()
+    assert runner.invoke(main, ["build", "--index", str(tmp_path / "opt-index")]).exit_code == 0
+    assert current_snapshot_dir(tmp_path / "opt-index").is_dir()
+    assert len(json.loads(runner.invoke(main, ["search", "gallium", "--json", "-k", "3"]).stdout)) == 3
+    out = runner.invoke(main, ["import-feed", str(SEED)]).output
+    assert "10 articles, 0 written" in out  # into the configured corpus, which already holds these articles

@@ -128,3 +128,88 @@ def test_index_files_load_without_pickle(corpus_copy, tmp_path, counting_embedde
     manifest = json.loads((snap_dir / "manifest.json").read_text())
     assert manifest["embedder"] == "hash-384" and manifest["chunker"]["chunk_tokens"] == 180
     assert set(manifest["files"]) == {p.name for p in corpus_copy.glob("*.md")}
+
+
+def _edit_manifest(snap_dir: Path, edit) -> None:
+    path = snap_dir / "manifest.json"
+    manifest = json.loads(path.read_text())
+    edit(manifest)
+    path.write_text(json.dumps(manifest))
+
+
+def _first(d: dict) -> dict:
+    return next(iter(d.values()))
+
+
+BROKEN_MANIFESTS = {
+    "no counts": (lambda m: m.pop("counts"), "has no 'counts'"),
+    "no embedder": (lambda m: m.pop("embedder"), "has no 'embedder'"),
+    "no dense": (lambda m: m.pop("dense"), "has no 'dense'"),
+    "no files": (lambda m: m.pop("files"), "has no 'files'"),
+    "no chunker": (lambda m: m.pop("chunker"), "has no 'chunker'"),
+    "no files_written": (lambda m: m.pop("files_written"), "has no 'files_written'"),
+    "counts without chunks": (lambda m: m["counts"].pop("chunks"), "'counts' has no 'chunks'"),
+    "counts a string": (lambda m: m.update(counts="many"), "'counts' should be dict"),
+    "dense kind missing": (lambda m: m["dense"].clear(), "'dense' has no 'kind'"),
+    "file entry without sha256": (lambda m: _first(m["files"]).pop("sha256"), "has no 'sha256'"),
+    "file entry a list": (lambda m: m["files"].update({k: [] for k in list(m["files"])[:1]}), "is not a JSON object"),
+    "checksums without bytes": (lambda m: _first(m["files_written"]).pop("bytes"), "has no 'bytes'"),
+    "checksums do not cover vectors": (lambda m: m["files_written"].pop("vectors.npy"), "lacks vectors.npy"),
+    "checksum of a file outside": (lambda m: m["files_written"].update({"../../x": {"bytes": 1, "sha256": ""}}),
+                                   "outside the snapshot"),
+    "format missing": (lambda m: m.pop("format"), "index format None"),
+}
+
+
+class TestBrokenManifest:
+    @pytest.mark.parametrize("case", sorted(BROKEN_MANIFESTS))
+    def test_is_a_named_error_everywhere_and_build_rebuilds_in_full(self, corpus_copy, tmp_path, counting_embedder,
+                                                                      case):
+        from click.testing import CliRunner
+
+        from rag.cli import main
+
+        edit, reason = BROKEN_MANIFESTS[case]
+        _build(corpus_copy, tmp_path / "ix", counting_embedder)
+        snap_dir = current_snapshot_dir(tmp_path / "ix")
+        _edit_manifest(snap_dir, edit)
+        index_mod._loaded.clear()
+        with pytest.raises(IndexCorruptError, match=reason) as err:
+            load_index(tmp_path / "ix")
+        assert err.value.path == snap_dir / "manifest.json"
+        status = index_status(corpus_copy, tmp_path / "ix")
+        assert not status.exists and "manifest.json" in status.problem and reason in status.problem
+        for args in (["status", "--corpus", str(corpus_copy)], ["check"], ["search", "EUV", "--corpus", str(corpus_copy)]):
+            result = CliRunner().invoke(main, [*args, "--index", str(tmp_path / "ix")])
+            assert "manifest.json" in result.output and "Traceback" not in result.output, (args, result.output)
+            assert not isinstance(result.exception, (KeyError, TypeError, AttributeError)), result.exception
+        counting_embedder.embedded.clear()
+        report = _build(corpus_copy, tmp_path / "ix", counting_embedder)
+        assert report.full_rebuild and "manifest.json" in report.full_rebuild_reason
+        assert report.chunks_embedded == report.chunks_total and "previous index was unusable" in report.summary()
+        assert current_snapshot_dir(tmp_path / "ix") != snap_dir
+        read_snapshot(current_snapshot_dir(tmp_path / "ix"), full_check=True).verify(full=True)
+
+
+class TestBrokenRecords:
+    @pytest.mark.parametrize("name, damage, reason", [
+        ("documents.jsonl", lambda rows: rows[0].pop("text"), "unexpected content"),
+        ("chunks.jsonl", lambda rows: rows.__setitem__(0, [1, 2, 3]), "unexpected content"),
+        ("chunks.jsonl", lambda rows: rows[0].update(start="zero"), "does not match its document|unexpected content"),
+    ])
+    def test_a_bad_record_names_its_file_and_build_recovers(self, corpus_copy, tmp_path, counting_embedder, name,
+                                                            damage, reason):
+        _build(corpus_copy, tmp_path / "ix", counting_embedder)
+        snap_dir = current_snapshot_dir(tmp_path / "ix")
+        path = snap_dir / name
+        rows = [json.loads(line) for line in path.read_text().splitlines()]
+        damage(rows)
+        path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+        _edit_manifest(snap_dir, lambda m: m["files_written"][name].update(bytes=path.stat().st_size))
+        index_mod._loaded.clear()
+        with pytest.raises(IndexCorruptError, match=reason) as err:
+            load_index(tmp_path / "ix")
+        assert err.value.path == path
+        report = _build(corpus_copy, tmp_path / "ix", counting_embedder)
+        assert report.full_rebuild and name in report.full_rebuild_reason
+        assert load_index(tmp_path / "ix").path != snap_dir

@@ -119,6 +119,16 @@ def app(module_env, real_index, tmp_path_factory):
     running.demo.close()
 
 
+@pytest.fixture
+def own_app(module_env, real_index, tmp_path):
+    """An app of the test's own, over its own corpus and index copies, for tests that change them: the shared
+    ``app`` stays as bundled, so no test depends on which tests ran before it."""
+    corpus = Path(shutil.copytree(CORPUS, tmp_path / "corpus"))
+    running = _start_app(corpus, _copy_index(real_index, tmp_path / "index"))
+    yield running
+    running.demo.close()
+
+
 @pytest.fixture(scope="module")
 def hostile_app(module_env, real_index, tmp_path_factory):
     """A second app whose corpus holds a document with live-looking markup and a fake marker."""
@@ -406,7 +416,7 @@ def test_corpus_tab_lists_documents_and_rebuilds(app, page):
     _shot(page, "06-rebuild")
 
 
-def test_chat_answers_while_rebuilding(app, page, monkeypatch):
+def test_chat_answers_while_rebuilding(own_app, page, monkeypatch):
     """A rebuild in progress (held mid-embedding here) does not hold up chat answers."""
     import threading
 
@@ -425,11 +435,11 @@ def test_chat_answers_while_rebuilding(app, page, monkeypatch):
         return real_build(corpus_dir, index_dir, progress=held_progress, **kw)
 
     monkeypatch.setattr(ui.app.api, "build_index", held_build)
-    filler = app.corpus / "zz-filler.md"
+    filler = own_app.corpus / "zz-filler.md"
     filler.write_text("# Filler article on fab planning\n\n" + " ".join(
         f"Planning note {i} covers wafer starts in a fictional fab." for i in range(60)), encoding="utf-8")
     try:
-        _open(page, app)
+        _open(page, own_app)
         page.get_by_role("tab", name="Corpus & index").click()
         page.get_by_role("button", name="Rebuild index").click()
         assert embedding.wait(60), "the rebuild never started embedding"
@@ -443,14 +453,12 @@ def test_chat_answers_while_rebuilding(app, page, monkeypatch):
         release.set()
     page.wait_for_function("() => document.querySelector('#build-status textarea').value.includes('Index updated')")
     assert "1 added" in page.locator("#build-status textarea").input_value()
-    filler.unlink()
-    real_build(app.corpus, app.index)
 
 
-def test_upload_adds_file_and_updates_index(app, page):
+def test_upload_adds_file_and_updates_index(own_app, page):
     from gradio_client import Client
 
-    _open(page, app)
+    _open(page, own_app)
     page.get_by_role("tab", name="Corpus & index").click()
     page.locator("#upload input[type=file]").set_input_files([{
         "name": "Quokka Fab Notes.md", "mimeType": "text/markdown",
@@ -460,10 +468,10 @@ def test_upload_adds_file_and_updates_index(app, page):
     page.wait_for_function("() => document.querySelector('#build-status textarea').value.includes('Index updated')")
     status = page.locator("#build-status textarea").input_value()
     assert "Quokka Fab Notes.md: added as Quokka_Fab_Notes.md" in status and "1 added" in status
-    assert (app.corpus / "Quokka_Fab_Notes.md").is_file()
+    assert (own_app.corpus / "Quokka_Fab_Notes.md").is_file()
     assert "Quokka Semiconductor opens a fab" in page.locator("#documents").inner_text()
     _shot(page, "07-upload")
-    result = Client(app.url, verbose=False).predict("Where did Quokka Semiconductor open its first fab?",
+    result = Client(own_app.url, verbose=False).predict("Where did Quokka Semiconductor open its first fab?",
                                                      api_name="/ask")
     assert result["abstained"] is False and "Hobart" in result["text"]
 
