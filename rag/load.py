@@ -130,7 +130,8 @@ def _pdf_text(path: Path) -> tuple[str, str | None]:
     try:
         reader = PdfReader(str(path))
         pages = [page.extract_text() or "" for page in reader.pages]
-        title = reader.metadata.title if reader.metadata and reader.metadata.title else None
+        title = reader.metadata.title if reader.metadata else None
+        title = title if isinstance(title, str) else None  # a damaged /Info can hold a dictionary here
     except (PdfReadError, ValueError, KeyError, TypeError) as exc:
         raise ValueError(f"unreadable PDF ({exc})") from None
     # PDF text has hard line breaks inside paragraphs; keep blank-line paragraph breaks only.
