@@ -63,13 +63,13 @@ def _folders(corpus_dir: str | None, index_dir: str | None) -> tuple[str, str]:
     return settings.corpus_dir, settings.index_dir
 
 
-def _build(corpus_dir: str, index_dir: str) -> None:
+def _build(corpus_dir: str, index_dir: str, summary_to_stderr: bool = False) -> None:
     from rag.api import build_index
 
     report = build_index(corpus_dir, index_dir, progress=_progress_bar("Embedding"))
     for line in report.skipped:
         click.echo(f"skipped {line}", err=True)
-    click.echo(report.summary())
+    click.echo(report.summary(), err=summary_to_stderr)
 
 
 def _ensure_index(corpus_dir: str | None, index_dir: str | None) -> tuple[str, str]:
@@ -84,7 +84,7 @@ def _ensure_index(corpus_dir: str | None, index_dir: str | None) -> tuple[str, s
         if status.problem:
             raise click.ClickException(status.problem)
         click.echo(f"No index at {index_dir}; building it from {corpus_dir} first.", err=True)
-        _build(corpus_dir, index_dir)
+        _build(corpus_dir, index_dir, summary_to_stderr=True)  # stdout stays the command's own (e.g. --json)
     elif status.stale:
         click.echo(f"Warning: {status.describe()}", err=True)
     return corpus_dir, index_dir
