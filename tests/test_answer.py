@@ -40,15 +40,16 @@ def test_abstention_rates(answers):
     assert sum(answerable) / len(answerable) >= 0.9
 
 
-def test_every_citation_is_verbatim_at_its_span(answers, real_index):
+def test_every_citation_lies_in_the_passage_it_cites(answers, real_index):
     from rag.index import load_index
 
-    docs = load_index(real_index).documents
+    snapshot = load_index(real_index)
     checked = 0
     for _, a in answers:
-        for c in a.citations:
-            assert docs[c.doc_id].text[c.start : c.end] == c.quote
-            assert c.title == docs[c.doc_id].title and c.source == docs[c.doc_id].source
+        for c in a.citations:  # (quote == text[start:end] holds by construction; where the span lies does not)
+            chunk = snapshot.chunks[snapshot.chunk_index(c.chunk_id)]
+            assert chunk.doc_id == c.doc_id and chunk.start <= c.start < c.end <= chunk.end
+            assert c.title == snapshot.documents[c.doc_id].title and c.source == snapshot.documents[c.doc_id].source
             checked += 1
     assert checked > 50
 

