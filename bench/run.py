@@ -9,7 +9,9 @@ Each section runs in its own subprocess so that its peak memory (ru_maxrss) is i
     python bench/run.py --section corpus     # one section only
     python bench/run.py --quick              # tiny versions of each section (used by the test suite)
 
-The scale section installs Debian's python3.11-doc (apt-get) when its HTML is missing.
+The scale section installs Debian's python3.11-doc (apt-get) when its HTML is missing. It reads SciFact and NFCorpus
+from $BENCH_DATA (default ../shared/bench-data), one BEIR folder each; they are public:
+https://public.ukp.informatik.tu-darmstadt.de/thakur/BEIR/datasets/{scifact,nfcorpus}.zip
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 QA = ROOT / "tests" / "data" / "qa.jsonl"
-BENCH_DATA = ROOT.parent / "shared" / "bench-data"
+BENCH_DATA = Path(os.environ.get("BENCH_DATA", ROOT.parent / "shared" / "bench-data"))
 PY_DOCS = Path("/usr/share/doc/python3.11/html")
 
 

@@ -1,9 +1,12 @@
 """Tune fusion weights and BM25 parameters on the train/dev split of BEIR datasets (never on test).
 
-    python bench/tune_fusion.py ../shared/bench-data/scifact:train ../shared/bench-data/nfcorpus:dev
+    python bench/tune_fusion.py path/to/scifact:train path/to/nfcorpus:dev
+
+(BEIR folders; public at https://public.ukp.informatik.tu-darmstadt.de/thakur/BEIR/datasets/<name>.zip. Without
+arguments it reads ../shared/bench-data/, this team's copy.)
 
 Prints nDCG@10 of the hybrid retriever for each setting, averaged over the datasets; the chosen values go into
-rag/retrieve.py FusionSettings, rag/config.py and rag/sparse.py.
+rag/defaults.py (fusion) and rag/sparse.py (BM25).
 """
 
 from __future__ import annotations
