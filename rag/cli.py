@@ -51,10 +51,10 @@ def _progress_bar(label: str):
     return update
 
 
-def _build(corpus_dir: str, index_dir: str) -> None:
+def _build(corpus_dir: str, index_dir: str, store: str | None = None) -> None:
     from rag.api import build_index
 
-    report = build_index(corpus_dir, index_dir, progress=_progress_bar("Embedding"))
+    report = build_index(corpus_dir, index_dir, progress=_progress_bar("Embedding"), store=store)
     for line in report.skipped:
         click.echo(f"skipped {line}", err=True)
     click.echo(report.summary())
@@ -77,12 +77,14 @@ def _ensure_index(corpus_dir: str, index_dir: str) -> None:
 @main.command()
 @CORPUS
 @INDEX
-def build(corpus_dir: str, index_dir: str) -> None:
+@click.option("--store", type=click.Choice(["faiss", "milvus"]), default=None,
+              help="Vector store [default: the store setting, faiss]. milvus uses milvus_uri (Lite file or server).")
+def build(corpus_dir: str, index_dir: str, store: str | None) -> None:
     """Build or update the index (only changed files are re-embedded).
 
-    Example usage: rag build --corpus corpus --index index
+    Example usage: rag build --corpus corpus --index index --store milvus
     """
-    _build(corpus_dir, index_dir)
+    _build(corpus_dir, index_dir, store)
 
 
 @main.command()

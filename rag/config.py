@@ -17,6 +17,7 @@ from typing import Any
 from rag.errors import ConfigError
 
 BACKENDS = ("extractive", "llama-cpp", "openai")
+STORES = ("faiss", "milvus")  # where the index keeps and searches its vectors (rag.stores)
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,12 @@ class Settings:
     openai_base_url: str = ""
     openai_model: str = ""
     openai_api_key: str = ""
+    llm_timeout: float = 60.0  # seconds per request to the OpenAI-compatible server (connect, and between tokens)
+    llm_retries: int = 3  # retries after connection errors, 429 and 503, with exponential backoff
+    llm_concurrency: int = 4  # requests in flight per process to the OpenAI-compatible server
+    store: str = "faiss"
+    milvus_uri: str = ""  # empty: Milvus Lite in <index_dir>/milvus.db; a .db path: Milvus Lite; http://host:19530
+    milvus_token: str = ""  # "user:password" or an API key for a Milvus server; never written to the index
     host: str = "127.0.0.1"
     port: int = 7860
     auth_user: str = ""
@@ -58,6 +65,20 @@ class Settings:
             raise ConfigError(f"answer_sentences must be between 1 and 20, got {self.answer_sentences}")
         if self.candidates < self.k:
             raise ConfigError(f"candidates ({self.candidates}) must be at least k ({self.k})")
+        if self.store not in STORES:
+            raise ConfigError(f"store must be one of {', '.join(STORES)}, got {self.store!r}")
+        if self.milvus_uri and "://" not in self.milvus_uri and not self.milvus_uri.endswith(".db"):
+            raise ConfigError(f"milvus_uri must be a Milvus Lite file ending in .db or a server URL such as "
+                              f"http://localhost:19530, got {self.milvus_uri!r}")
+        if self.milvus_uri and "://" in self.milvus_uri and not self.milvus_uri.startswith(("http://", "https://",
+                                                                                            "tcp://", "unix://")):
+            raise ConfigError(f"milvus_uri must start with http://, https://, tcp:// or unix://, got {self.milvus_uri!r}")
+        if not self.llm_timeout > 0:
+            raise ConfigError(f"llm_timeout must be a positive number of seconds, got {self.llm_timeout}")
+        if not 0 <= self.llm_retries <= 10:
+            raise ConfigError(f"llm_retries must be between 0 and 10, got {self.llm_retries}")
+        if not 1 <= self.llm_concurrency <= 256:
+            raise ConfigError(f"llm_concurrency must be between 1 and 256, got {self.llm_concurrency}")
         if not 0 < self.port < 65536:
             raise ConfigError(f"port must be between 1 and 65535, got {self.port}")
 
