@@ -172,7 +172,8 @@ class MilvusStore:
         params = {"metric_type": "IP", "params": {"ef": max(HNSW_EF, k)}}
         hits = self._call("search", self.client.search, self.collection,
                           data=[np.asarray(query, dtype=np.float32).ravel().tolist()], anns_field="vector",
-                          limit=k, filter=f"gen <= {self.generation}", search_params=params, output_fields=[])
+                          limit=k, filter=f"gen <= {self.generation}", search_params=params,
+                          output_fields=["gen"])  # an empty list would return every field, vectors included
         first = hits[0] if hits else []
         return [h["id"] for h in first], np.array([h["distance"] for h in first], dtype=np.float32)
 
