@@ -94,7 +94,13 @@ class MilvusStore:
         self.generation = generation
         self.write_generation = generation if write_generation is None else write_generation
         self.index_id = index_id
-        self.client = client_for(uri, token)
+        self._token = token
+        client_for(uri, token)  # connect now, so a wrong URI fails at load time
+
+    @property
+    def client(self):
+        """The shared client for this URI, reopened if it was closed (:func:`close_clients`)."""
+        return client_for(self.uri, self._token)
 
     # -- collection life cycle -----------------------------------------------------------------------------
     @staticmethod
@@ -198,8 +204,8 @@ class MilvusStore:
                 "generation": self.write_generation, "index_id": self.index_id}
 
     def close(self) -> None:
-        """The client is shared per URI (see :func:`client_for`); closing a store only forgets it."""
-        self.client = None
+        """The client is shared per URI (see :func:`client_for`) and stays open for other stores and snapshots;
+        :func:`close_clients` closes them all."""
 
 
 def _literal(values: Sequence[str]) -> str:
