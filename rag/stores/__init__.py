@@ -73,8 +73,10 @@ def open_store(path: Path, manifest: dict, ids: list[str], doc_ids: list[str], v
     if record["kind"] == "milvus":
         from rag.stores.milvus_store import MilvusStore
 
-        return MilvusStore(_open_uri(record["uri"], path.parent), record["collection"], int(manifest["dim"]),
-                           int(record["generation"]), token=_token(), index_id=record.get("index_id", ""))
+        store = MilvusStore(_open_uri(record["uri"], path.parent), record["collection"], int(manifest["dim"]),
+                            int(record["generation"]), token=_token(), index_id=record.get("index_id", ""))
+        store.ensure_loaded()
+        return store
     raise StoreError(f"{path / 'manifest.json'}: unknown vector store {record['kind']!r}")
 
 

@@ -62,17 +62,24 @@ def client_for(uri: str, token: str = ""):
             try:
                 client = MilvusClient(uri=uri, token=token) if token else MilvusClient(uri=uri)
             except Exception as exc:  # pymilvus raises MilvusException, gRPC errors, OSError from milvus-lite
-                raise StoreError(f"cannot open Milvus at {uri}: {type(exc).__name__}: {exc}") from None
+                hint = (" Milvus Lite lets one process at a time open a database file: stop the other process "
+                        "(e.g. rag serve; rebuild from its UI instead) or use a Milvus server." if is_lite(uri) else "")
+                raise StoreError(f"cannot open Milvus at {uri}: {type(exc).__name__}: {exc}.{hint}") from None
             _clients[key] = client
         return client
 
 
 def close_clients() -> None:
-    """Close every cached client (tests; a process that wants to release a Milvus Lite file)."""
+    """Close every cached client and stop the in-process Milvus Lite engines, releasing their file locks (tests;
+    a process that hands a Milvus Lite file to another)."""
     with _clients_lock:
-        for client in _clients.values():
+        for (uri, _), client in _clients.items():
             try:
                 client.close()
+                if is_lite(uri):
+                    from milvus_lite.server_manager import server_manager_instance
+
+                    server_manager_instance.release_server(uri)
             except Exception:  # noqa: BLE001 - closing is best effort
                 pass
         _clients.clear()
@@ -109,12 +116,28 @@ class MilvusStore:
 
     def _call(self, what: str, fn, *args, **kwargs):
         try:
-            return fn(*args, **kwargs)
+            try:
+                return fn(*args, **kwargs)
+            except Exception as exc:
+                # a collection written by another process (or before a restart) starts released: load it once
+                if "load()" not in str(exc) and "not loaded" not in str(exc):
+                    raise
+                self.client.load_collection(self.collection)
+                fn = getattr(self.client, fn.__name__)
+                return fn(*args, **kwargs)
         except StoreError:
             raise
         except Exception as exc:  # one clear error for every failure of the engine or the network
             raise StoreError(f"Milvus at {self.uri} failed to {what} collection {self.collection}: "
                              f"{type(exc).__name__}: {exc}") from None
+
+    def ensure_loaded(self) -> None:
+        """Load the collection for searching (one written by another process starts released)."""
+        try:
+            self.client.load_collection(self.collection)
+        except Exception as exc:  # a missing collection is the likely cause: say which
+            raise StoreError(f"Milvus at {self.uri} cannot load collection {self.collection} "
+                             f"({type(exc).__name__}: {exc}); rebuild the index with: rag build") from None
 
     def exists(self) -> bool:
         return bool(self._call("look up", self.client.has_collection, self.collection))
