@@ -315,8 +315,9 @@ def prepare(question: str, history: list[dict] | None, snapshot: IndexSnapshot, 
 
 
 def answer_question(question: str, *, settings: Settings, history: list[dict] | None, k: int,
-                    snapshot: IndexSnapshot | None = None) -> Answer:
-    """Answer a cleaned question; see :func:`rag.answer` for the public contract."""
+                    snapshot: IndexSnapshot | None = None, on_token=None) -> Answer:
+    """Answer a cleaned question; see :func:`rag.answer` for the public contract. ``on_token(text)`` receives an
+    LLM backend's draft as it streams (see :func:`rag.api.answer_stream`)."""
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     snapshot = snapshot or load_index(settings.index_dir)  # one snapshot for the whole answer
@@ -332,7 +333,7 @@ def answer_question(question: str, *, settings: Settings, history: list[dict] | 
     else:
         from rag.llm import generate
 
-        draft = generate(settings, prep.query, passages)
+        draft = generate(settings, prep.query, passages, on_token=on_token)
     timings["generate"] = time.perf_counter() - t1
     t2 = time.perf_counter()
     verified = Verifier(embed).check(draft, passages, {d: snapshot.documents[d].text for d in {p.doc_id for p in passages}})

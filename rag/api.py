@@ -1,15 +1,18 @@
-"""The public Python API: :func:`build_index`, :func:`search`, :func:`answer`, :func:`index_status`.
+"""The public Python API: :func:`build_index`, :func:`search`, :func:`answer`, :func:`answer_stream`,
+:func:`index_status`.
 
 The CLI and the Gradio UI are thin shells over these functions.
 """
 
 from __future__ import annotations
 
+import queue
 import re
+import threading
 import time
 import unicodedata
-from collections.abc import Callable
-from dataclasses import replace
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +53,8 @@ def _settings(index_dir: str | Path | None = None, corpus_dir: str | Path | None
 
 
 def build_index(corpus_dir: str | Path | None = None, index_dir: str | Path | None = None, *,
-                progress: Callable[[int, int], None] | None = None, embedder: Any = None) -> BuildReport:
+                progress: Callable[[int, int], None] | None = None, embedder: Any = None,
+                store: str | None = None) -> BuildReport:
     """Build or update the index from ``corpus_dir`` (incremental, atomic). See :func:`rag.index.build_index`.
 
     ``None`` folders mean the configured ``corpus_dir`` / ``index_dir`` (default ``corpus`` / ``index``).
@@ -59,15 +63,19 @@ def build_index(corpus_dir: str | Path | None = None, index_dir: str | Path | No
 
         report = build_index("corpus", "index")
         print(report.summary())
+
+    :param store: ``"faiss"`` or ``"milvus"``; ``None`` uses the configured store (``store`` in rag.toml).
     """
     from rag.chunk import chunker_from
     from rag.embed import get_embedder
     from rag.index import build_index as _build
+    from rag.stores import StoreSpec
 
-    settings = _settings(index_dir, corpus_dir)
+    settings = _settings(index_dir, corpus_dir, store=store)
     embedder = embedder or get_embedder(settings.embedder, settings.precision)
     return _build(settings.corpus_dir, settings.index_dir, embedder=embedder,
-                  chunker=chunker_from(settings, embedder.max_tokens), progress=progress)
+                  chunker=chunker_from(settings, embedder.max_tokens), progress=progress,
+                  store=StoreSpec.from_settings(settings))
 
 
 def index_status(corpus_dir: str | Path | None = None, index_dir: str | Path | None = None):
@@ -109,13 +117,74 @@ def answer(question: str, *, history: list[dict] | None = None, k: int | None = 
     :param max_sentences: answer length in sentences; ``None`` uses the configured default (3).
     :returns: an :class:`Answer`; ``abstained`` is true when the articles do not answer the question.
     """
+    return _answer(question, history, k, backend, index_dir, max_sentences, None)
+
+
+def _answer(question, history, k, backend, index_dir, max_sentences, on_token) -> Answer:
     from rag.answering import answer_question
 
     started = time.perf_counter()
     settings = _settings(index_dir, backend=backend, answer_sentences=max_sentences)
     text, notices = clean_question(question, settings.max_question_chars)
     k = settings.k if k is None else _check_k(k)
-    result = answer_question(text, settings=settings, history=history, k=k)
+    result = answer_question(text, settings=settings, history=history, k=k, on_token=on_token)
     timings = {**result.timings, "total": time.perf_counter() - started}
     return replace(result, question=question if len(question) <= settings.max_question_chars else text,
                    notices=notices + result.notices, timings=timings)
+
+
+@dataclass(frozen=True)
+class Draft:
+    """Unverified model output while it streams: ``delta`` just arrived, ``text`` is everything so far. Not an
+    answer: the verified :class:`Answer` that ends :func:`answer_stream` replaces it."""
+
+    text: str
+    delta: str
+
+
+def answer_stream(question: str, *, history: list[dict] | None = None, k: int | None = None,
+                  backend: str | None = None, index_dir: str | Path | None = None,
+                  max_sentences: int | None = None) -> Iterator[Draft | Answer]:
+    """Like :func:`answer`, but yields the LLM's draft as its tokens arrive, then the verified :class:`Answer`.
+
+    With the extractive backend there is no draft: the only item is the Answer. If the backend fails mid-stream
+    (server gone, timeout) the generator raises :class:`rag.errors.BackendError` after the drafts it has yielded;
+    those drafts must then be discarded, never shown as the answer.
+
+    Usage::
+
+        for event in answer_stream("What node did SMIC reach?", backend="openai"):
+            if isinstance(event, Draft):
+                print(event.delta, end="", flush=True)
+            else:
+                print("\\n" + event.text)
+    """
+    events: queue.Queue = queue.Queue()
+    cancelled = threading.Event()
+    done = object()
+
+    def on_token(piece: str) -> None:
+        if cancelled.is_set():  # the caller stopped listening: stop generating too
+            raise ConfigError("answer_stream was closed by its caller")
+        events.put(piece)
+
+    def work() -> None:
+        try:
+            events.put((done, _answer(question, history, k, backend, index_dir, max_sentences, on_token)))
+        except BaseException as exc:  # handed to the caller's thread and re-raised there
+            events.put((done, exc))
+
+    threading.Thread(target=work, name="answer_stream", daemon=True).start()
+    text = ""
+    try:
+        while True:
+            item = events.get()
+            if isinstance(item, tuple) and item and item[0] is done:
+                if isinstance(item[1], BaseException):
+                    raise item[1]
+                yield item[1]
+                return
+            text += item
+            yield Draft(text, item)
+    finally:
+        cancelled.set()

@@ -63,10 +63,10 @@ def _folders(corpus_dir: str | None, index_dir: str | None) -> tuple[str, str]:
     return settings.corpus_dir, settings.index_dir
 
 
-def _build(corpus_dir: str, index_dir: str, summary_to_stderr: bool = False) -> None:
+def _build(corpus_dir: str, index_dir: str, summary_to_stderr: bool = False, store: str | None = None) -> None:
     from rag.api import build_index
 
-    report = build_index(corpus_dir, index_dir, progress=_progress_bar("Embedding"))
+    report = build_index(corpus_dir, index_dir, progress=_progress_bar("Embedding"), store=store)
     for line in report.skipped:
         click.echo(f"skipped {line}", err=True)
     click.echo(report.summary(), err=summary_to_stderr)
@@ -93,12 +93,14 @@ def _ensure_index(corpus_dir: str | None, index_dir: str | None) -> tuple[str, s
 @main.command()
 @CORPUS
 @INDEX
-def build(corpus_dir: str | None, index_dir: str | None) -> None:
+@click.option("--store", type=click.Choice(["faiss", "milvus"]), default=None,
+              help="Vector store [default: the store setting, faiss]. milvus uses milvus_uri (Lite file or server).")
+def build(corpus_dir: str | None, index_dir: str | None, store: str | None) -> None:
     """Build or update the index (only changed files are re-embedded).
 
-    Example usage: rag build --corpus corpus --index index
+    Example usage: rag build --corpus corpus --index index --store milvus
     """
-    _build(*_folders(corpus_dir, index_dir))
+    _build(*_folders(corpus_dir, index_dir), store=store)
 
 
 @main.command()

@@ -18,6 +18,7 @@ from rag import defaults as D
 from rag.errors import ConfigError
 
 BACKENDS = ("extractive", "llama-cpp", "openai")
+STORES = ("faiss", "milvus")  # where the index keeps and searches its vectors (rag.stores)
 _KINDS = {"int": int, "float": float, "str": str, "bool": bool}
 
 
@@ -49,6 +50,12 @@ class Settings:
     openai_base_url: str = ""
     openai_model: str = ""
     openai_api_key: str = ""
+    llm_timeout: float = 60.0  # seconds per request to the OpenAI-compatible server (connect, and between tokens)
+    llm_retries: int = 3  # retries after connection errors, 429 and 503, with exponential backoff
+    llm_concurrency: int = 4  # requests in flight per process to the OpenAI-compatible server
+    store: str = "faiss"
+    milvus_uri: str = ""  # empty: Milvus Lite in <index_dir>/milvus.db; a .db path: Milvus Lite; http://host:19530
+    milvus_token: str = ""  # "user:password" or an API key for a Milvus server; never written to the index
     host: str = "127.0.0.1"
     port: int = 7860
     auth_user: str = ""
@@ -83,6 +90,17 @@ class Settings:
             # one without the other would silently serve the UI without a login
             raise ConfigError("auth_user and auth_password must be set together (or both left empty)")
         _between("max_upload_mb", self.max_upload_mb, 1, D.MAX_FILE_MB)
+        _one_of("store", self.store, STORES)
+        if self.milvus_uri and "://" not in self.milvus_uri and not self.milvus_uri.endswith(".db"):
+            raise ConfigError(f"milvus_uri must be a Milvus Lite file ending in .db or a server URL such as "
+                              f"http://localhost:19530, got {self.milvus_uri!r}")
+        if self.milvus_uri and "://" in self.milvus_uri and not self.milvus_uri.startswith(("http://", "https://",
+                                                                                            "tcp://", "unix://")):
+            raise ConfigError(f"milvus_uri must start with http://, https://, tcp:// or unix://, got {self.milvus_uri!r}")
+        if not self.llm_timeout > 0:
+            raise ConfigError(f"llm_timeout must be a positive number of seconds, got {self.llm_timeout}")
+        _between("llm_retries", self.llm_retries, 0, 10)
+        _between("llm_concurrency", self.llm_concurrency, 1, 256)
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})

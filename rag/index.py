@@ -10,11 +10,14 @@ Layout of ``index/`` (every file is inspectable; nothing is loaded with pickle):
         vectors.npy         float32 unit vectors, row i = chunk i (also the embedding cache for the next build)
         bm25/               bm25s arrays (.npy) and vocabulary (.json)
         dense.faiss         only for approximate (HNSW) indexes; exact ones are rebuilt from vectors.npy on load
+    milvus.db               only with ``store = "milvus"`` and an empty ``milvus_uri``: the Milvus Lite database
     .build.lock             held while a build runs
 
 A build writes a new snapshot into a temporary folder, fsyncs it, renames it, and only then points ``CURRENT`` at
 it. A build that fails or is killed at any moment therefore leaves the previous snapshot live and intact. Readers
 resolve ``CURRENT`` once per query and keep using the snapshot they loaded, so a query never mixes two indexes.
+The vectors are searched in the store the manifest's ``store`` record names (FAISS files here, or a Milvus
+collection at one build generation: see :mod:`rag.stores`).
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ from rag.errors import IndexCorruptError, IndexMissingError, RagError
 from rag.load import iter_corpus_files, load_corpus
 from rag.sparse import BM25Index
 from rag.types import BuildReport, Chunk, Document
-from rag.vectors import DenseIndex
+from rag.stores import StoreSpec, VectorStore, open_store, write_store
 
 log = logging.getLogger(__name__)
 FORMAT = 1
@@ -96,7 +99,7 @@ class IndexSnapshot:
     documents: dict[str, Document]
     chunks: list[Chunk]
     vectors: np.ndarray
-    dense: DenseIndex
+    dense: VectorStore
     bm25: BM25Index
     _by_id: dict[str, int] = field(default_factory=dict, repr=False)
 
@@ -110,6 +113,17 @@ class IndexSnapshot:
     def chunk_index(self, chunk_id: str) -> int | None:
         return self._by_id.get(chunk_id)
 
+    def _verify_store(self, n: int, full: bool) -> None:
+        rows = self.dense.count()
+        if self.dense.kind == "faiss" and rows != n:
+            raise IndexCorruptError(self.path / "manifest.json", f"FAISS holds {rows} vectors for {n} chunks")
+        if self.dense.kind == "milvus":
+            # rows the previous build dropped may linger until its deletion step ran (see rag.stores.milvus_store)
+            missing = self.dense.missing([c.id for c in self.chunks]) if full else [] if rows >= n else ["?"]
+            if missing:
+                raise IndexCorruptError(f"Milvus collection {self.manifest['store']['collection']}",
+                                        f"{rows} visible vectors for {n} chunks")
+
     def verify(self, full: bool = True) -> None:
         """Integrity check: manifest, chunk store and vectors agree; with ``full``, file checksums match.
 
@@ -117,8 +131,9 @@ class IndexSnapshot:
         """
         verify_snapshot_files(self.path, self.manifest, full=full)
         n = self.manifest["counts"]["chunks"]
-        if len(self.chunks) != n or self.vectors.shape[0] != n or self.dense.size != n or self.bm25.size != n:
+        if len(self.chunks) != n or self.vectors.shape[0] != n or self.bm25.size != n:
             raise IndexCorruptError(self.path / "manifest.json", "chunk, vector and BM25 counts disagree")
+        self._verify_store(n, full)
         if len(self.documents) != self.manifest["counts"]["documents"]:
             raise IndexCorruptError(self.path / "documents.jsonl", "document count disagrees with the manifest")
         with _reading(self.path / "chunks.jsonl"):  # e.g. a span that is not a number
@@ -256,18 +271,19 @@ def read_snapshot(path: Path, full_check: bool = False) -> IndexSnapshot:
         documents = {d.id: d for d in map(_document_from_row, _read_jsonl(path / "documents.jsonl"))}
     with _reading(path / "chunks.jsonl"):
         chunks = [_chunk_from_row(r) for r in _read_jsonl(path / "chunks.jsonl")]
-    with _reading(path / "vectors.npy"):
-        vectors = np.load(path / "vectors.npy", allow_pickle=False)
+    milvus = (manifest.get("store") or {}).get("kind") == "milvus"
+    with _reading(path / "vectors.npy"):  # with Milvus the vectors are only read row by row: map, do not load
+        vectors = np.load(path / "vectors.npy", allow_pickle=False, mmap_mode="r" if milvus else None)
     if vectors.ndim != 2 or vectors.dtype != np.float32 or vectors.shape[0] != len(chunks):
         raise IndexCorruptError(path / "vectors.npy", f"shape {vectors.shape} does not fit {len(chunks)} chunks")
     with _reading(path / "bm25"):
         bm25 = BM25Index.load(path / "bm25")
-    if manifest["dense"]["kind"] == "flat":
-        with _reading(path / "vectors.npy"):
-            dense = DenseIndex(vectors, kind="flat")
+    ids, doc_ids = [c.id for c in chunks], [c.doc_id for c in chunks]
+    if milvus:  # an unreachable server is not a damaged file: the store raises its own error, naming the server
+        dense = open_store(path, manifest, ids, doc_ids, vectors)
     else:
-        with _reading(path / "dense.faiss"):
-            dense = DenseIndex.load(path / "dense.faiss")
+        with _reading(path / ("vectors.npy" if manifest["dense"]["kind"] == "flat" else "dense.faiss")):
+            dense = open_store(path, manifest, ids, doc_ids, vectors)
     snapshot = IndexSnapshot(path, manifest, documents, chunks, vectors, dense, bm25)
     snapshot.verify(full=False)
     return snapshot
@@ -367,6 +383,7 @@ def build_index(
     chunker: ChunkerSettings | None = None,
     progress: Progress | None = None,
     dense_kind: str = "auto",
+    store: StoreSpec | None = None,
 ) -> BuildReport:
     """Build or update the index incrementally and swap it in atomically.
 
@@ -375,6 +392,8 @@ def build_index(
 
     :param embedder: ``None`` uses the default MiniLM embedder.
     :param progress: called as ``progress(done, total)`` while embedding.
+    :param store: where the vectors go; ``None`` is FAISS. With Milvus only new chunks are inserted and dropped
+        ones deleted after the switch (see :mod:`rag.stores.milvus_store`).
     :raises RagError: the corpus folder is missing, or another build holds the lock.
     """
     started = time.perf_counter()
@@ -398,7 +417,6 @@ def build_index(
         chunks = _chunk_documents(loaded.documents, settings, embedder, None if full else previous)
         vectors, embedded = _embed_chunks(chunks, embedder, None if full else previous, progress)
         bm25 = BM25Index().index([c.embedding_text for c in chunks])
-        dense = DenseIndex(vectors, kind=dense_kind)
         manifest = {
             "format": FORMAT,
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -406,15 +424,25 @@ def build_index(
             "dim": embedder.dim,
             "chunker": settings.to_dict(),
             "bm25": bm25.params,
-            "dense": {"kind": dense.kind},
             "counts": {"documents": len(loaded.documents), "chunks": len(chunks)},
             "files": {rel: {"sha256": digest, "doc_id": doc.id}
                       for doc in loaded.documents for rel, digest in [(doc.source, new_files[doc.source])]},
             "corpus_hashes": corpus_hashes(corpus_dir),
             "skipped": loaded.skipped,
         }
-        snapshot_dir = _write_snapshot(index_dir, manifest, loaded.documents, chunks, vectors, bm25, dense)
+        spec = store or StoreSpec()
+
+        def write_dense(tmp: Path) -> Callable[[list[dict]], None]:
+            manifest["dense"], manifest["store"], finish = write_store(
+                spec, index_dir, tmp, None if previous is None else previous.manifest,
+                [] if previous is None else [c.id for c in previous.chunks], [c.id for c in chunks],
+                [c.doc_id for c in chunks], vectors, full=full, dense_kind=dense_kind)
+            return finish
+
+        snapshot_dir, finish = _write_snapshot(index_dir, manifest, loaded.documents, chunks, vectors, bm25,
+                                               write_dense)
         _cleanup(index_dir, keep={snapshot_dir.name})
+        finish(_kept_manifests(index_dir))
     return BuildReport(**counts, chunks_total=len(chunks), chunks_embedded=embedded,
                        seconds=time.perf_counter() - started, full_rebuild=full and (previous is not None or bool(unusable)),
                        full_rebuild_reason=unusable,
@@ -459,7 +487,7 @@ def _embed_chunks(chunks: list[Chunk], embedder: Embedder, previous: IndexSnapsh
 
 
 def _write_snapshot(index_dir: Path, manifest: dict, docs: list[Document], chunks: list[Chunk],
-                    vectors: np.ndarray, bm25: BM25Index, dense: DenseIndex) -> Path:
+                    vectors: np.ndarray, bm25: BM25Index, write_dense: Callable) -> tuple[Path, Callable]:
     tmp = index_dir / f".tmp-{uuid.uuid4().hex[:12]}"
     tmp.mkdir()
     doc_rows = [{**d.to_dict(), "tags": list(d.tags), "text_sha256": _text_sha(d)} for d in docs]
@@ -471,8 +499,7 @@ def _write_snapshot(index_dir: Path, manifest: dict, docs: list[Document], chunk
         os.fsync(fh.fileno())
     (tmp / "bm25").mkdir()
     bm25.save(tmp / "bm25")
-    if dense.kind != "flat":
-        dense.save(tmp / "dense.faiss")
+    finish = write_dense(tmp)  # FAISS: dense.faiss into tmp; Milvus: rows inserted (invisible) and flushed
     written = {}
     for file in sorted(p for p in tmp.rglob("*") if p.is_file()):
         if file.parent != tmp:  # bm25s writes its own files; make them durable too
@@ -489,7 +516,15 @@ def _write_snapshot(index_dir: Path, manifest: dict, docs: list[Document], chunk
     _write_bytes(pointer, final.name.encode())
     os.replace(pointer, index_dir / CURRENT)
     _fsync_dir(index_dir)
-    return final
+    return final, finish
+
+
+def _kept_manifests(index_dir: Path) -> list[dict]:
+    kept = []
+    for snap in index_dir.glob("snap-*"):
+        with contextlib.suppress(OSError, ValueError):
+            kept.append(json.loads((snap / "manifest.json").read_text(encoding="utf-8")))
+    return kept
 
 
 def _cleanup(index_dir: Path, keep: set[str], keep_previous: int = 1) -> None:

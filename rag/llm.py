@@ -9,6 +9,13 @@ Usage::
     chain = build_chain(settings)                 # prompt | model | StrOutputParser
     for piece in chain.stream({"question": q, "passages": format_passages(passages)}):
         print(piece, end="")
+
+The OpenAI-compatible backend (vLLM, Ollama, llama.cpp server, OpenAI) is built for a shared server: every request
+has a timeout (``llm_timeout``: connecting, and the wait for each next token), failed *requests* (connection
+errors, 429, 503 and other 5xx) are retried with exponential backoff by the OpenAI SDK (``llm_retries``; it also
+honours ``Retry-After``), and at most ``llm_concurrency`` requests per process are in flight. A stream that breaks
+after its first token is never retried (the caller has already shown the tokens) and never passes as complete:
+a stream must end with the server's ``finish_reason``, otherwise :class:`BackendError` is raised.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ from __future__ import annotations
 import atexit
 import html
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 
 from rag.config import Settings
@@ -86,15 +93,53 @@ def _llama_runnable(settings: Settings):
     return RunnableGenerator(generate)
 
 
+@lru_cache(maxsize=8)
+def _chat_openai(base_url: str, model: str, api_key: str, max_tokens: int, timeout: float, retries: int):
+    """One client per configuration, so its HTTP connections are reused across questions."""
+    from langchain_openai import ChatOpenAI
+
+    return ChatOpenAI(base_url=base_url, model=model, api_key=api_key or "not-needed", temperature=0.0,
+                      max_tokens=max_tokens, timeout=timeout, max_retries=retries, streaming=True)
+
+
 def _openai_runnable(settings: Settings):
     if not settings.openai_configured:
         raise BackendError("the openai backend needs openai_base_url and openai_model "
                            "(RAG_OPENAI_BASE_URL, RAG_OPENAI_MODEL)")
-    from langchain_openai import ChatOpenAI
+    return _chat_openai(settings.openai_base_url, settings.openai_model, settings.openai_api_key,
+                        settings.llm_max_tokens, settings.llm_timeout, settings.llm_retries)
 
-    return ChatOpenAI(base_url=settings.openai_base_url, model=settings.openai_model,
-                      api_key=settings.openai_api_key or "not-needed", temperature=0.0,
-                      max_tokens=settings.llm_max_tokens, timeout=120, max_retries=1)
+
+_slots: dict[tuple[str, int], threading.BoundedSemaphore] = {}
+_slots_lock = threading.Lock()
+
+
+def _slot(settings: Settings) -> threading.BoundedSemaphore:
+    """The per-process limit on requests in flight to one server."""
+    key = (settings.openai_base_url, settings.llm_concurrency)
+    with _slots_lock:
+        return _slots.setdefault(key, threading.BoundedSemaphore(settings.llm_concurrency))
+
+
+def _openai_stream(settings: Settings, question: str, passages: list[RetrievedChunk]) -> Iterator[str]:
+    model = _openai_runnable(settings)
+    messages = prompt_template().partial(max_sentences=str(settings.answer_sentences)).invoke(
+        {"question": question, "passages": format_passages(passages)}).to_messages()
+    slot = _slot(settings)
+    if not slot.acquire(timeout=settings.llm_timeout):
+        raise BackendError(f"the openai backend is busy: {settings.llm_concurrency} requests already in flight "
+                           f"for {settings.llm_timeout:g} s (raise llm_concurrency if the server can take more)")
+    try:
+        finished = None
+        for chunk in model.stream(messages):
+            finished = chunk.response_metadata.get("finish_reason") or finished
+            if chunk.content:
+                yield chunk.content
+        if finished is None:
+            raise BackendError("the openai backend's stream ended before the server finished the answer "
+                               "(server stopped or connection dropped); no answer was produced")
+    finally:
+        slot.release()
 
 
 def build_chain(settings: Settings):
@@ -106,9 +151,16 @@ def build_chain(settings: Settings):
 
 
 def stream(settings: Settings, question: str, passages: list[RetrievedChunk]) -> Iterator[str]:
-    """Raw text pieces from the model as they arrive."""
-    chain = build_chain(settings)
+    """Raw text pieces from the model as they arrive.
+
+    :raises BackendError: the backend is not configured, unreachable after the retries, timed out, or the stream
+        broke before the model finished (the pieces already yielded are then not an answer).
+    """
     try:
+        if settings.backend == "openai":
+            yield from _openai_stream(settings, question, passages)
+            return
+        chain = build_chain(settings)
         yield from chain.stream({"question": question, "passages": format_passages(passages)})
     except BackendError:
         raise
@@ -116,11 +168,20 @@ def stream(settings: Settings, question: str, passages: list[RetrievedChunk]) ->
         raise BackendError(f"the {settings.backend} backend failed: {type(exc).__name__}: {exc}") from None
 
 
-def generate(settings: Settings, question: str, passages: list[RetrievedChunk]) -> list[DraftSentence]:
-    """The model's answer as draft sentences with the passage numbers they cite (unverified)."""
+def generate(settings: Settings, question: str, passages: list[RetrievedChunk],
+             on_token: Callable[[str], None] | None = None) -> list[DraftSentence]:
+    """The model's answer as draft sentences with the passage numbers they cite (unverified).
+
+    :param on_token: called with each text piece as it arrives (see :func:`rag.api.answer_stream`).
+    """
     if not passages:
         return []
-    text = "".join(stream(settings, question, passages))
+    pieces = []
+    for piece in stream(settings, question, passages):
+        pieces.append(piece)
+        if on_token is not None:
+            on_token(piece)
+    text = "".join(pieces)
     if text.strip().lower().startswith("the articles do not say"):
         return []
     return parse_draft(text)

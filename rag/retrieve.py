@@ -1,4 +1,4 @@
-"""Retrieval: dense (FAISS) and sparse (BM25) candidates fused with weighted reciprocal-rank fusion.
+"""Retrieval: dense (the vector store: FAISS or Milvus) and sparse (BM25) candidates fused with weighted reciprocal-rank fusion.
 
 Near-duplicate passages (cosine >= ``DUPLICATE_COSINE`` to a better-ranked one, e.g. the same paragraph syndicated
 in two articles) are collapsed so that the ``k`` passages returned say ``k`` different things.
@@ -72,8 +72,10 @@ def hybrid_search(
     bm25_scores: dict[int, float] = {}
     if fusion.dense_weight > 0:
         qvec = query_vector(snapshot, query) if qvec is None else qvec
-        ids, scores = snapshot.dense.search(qvec, depth)
-        dense_scores = dict(zip(ids.tolist(), scores.tolist()))
+        chunk_ids, scores = snapshot.dense.search(qvec, depth)
+        # a store may hold rows this snapshot does not know (Milvus, between a switch and its cleanup): skip them
+        rows = (snapshot.chunk_index(c) for c in chunk_ids)
+        dense_scores = {i: s for i, s in zip(rows, scores.tolist()) if i is not None}
     if fusion.bm25_weight > 0:
         ids, scores = snapshot.bm25.search(query, depth)
         bm25_scores = dict(zip(ids.tolist(), scores.tolist()))

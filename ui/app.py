@@ -370,9 +370,17 @@ def build_app(corpus_dir: str | Path = "corpus", index_dir: str | Path = "index"
         turn = sum(1 for m in chat if isinstance(m, dict) and m.get("role") == "user")  # unique per page
         chat.append({"role": "assistant", "content": THINKING})
         yield chat, "", gr.skip(), history, sections  # the question shows at once
+        result, streamed = None, False
         try:
-            result = api.answer(question, history=list(history or []), k=int(k), backend=backend,
-                                index_dir=index, max_sentences=int(sentences))
+            # LLM backends: show the unverified draft as the server sends tokens; the verified answer replaces it
+            for event in api.answer_stream(question, history=list(history or []), k=int(k), backend=backend,
+                                           index_dir=index, max_sentences=int(sentences)):
+                if isinstance(event, api.Draft):
+                    streamed = True
+                    chat[-1] = {"role": "assistant", "content": "✍️ *Draft, being checked…*\n\n" + md_text(event.text)}
+                    yield chat, "", gr.skip(), history, sections
+                else:
+                    result = event
         except RagError as exc:
             chat[-1] = {"role": "assistant", "content": "⚠️ " + md_text(str(exc))}
             sections = (list(sections or []) + [(question, render_error(question, str(exc)))])[-KEEP_TURNS:]
@@ -385,7 +393,7 @@ def build_app(corpus_dir: str | Path = "corpus", index_dir: str | Path = "index"
             yield chat, "", gr.skip(), history, sections
             return
         pause = STREAM_SECONDS / MAX_STREAM_STEPS
-        for partial in _stream_steps(result.text):
+        for partial in [result.text] if streamed else _stream_steps(result.text):
             chat[-1] = {"role": "assistant", "content": render_answer(partial, result.citations, turn)}
             yield chat, "", gr.skip(), history, sections
             time.sleep(pause)
