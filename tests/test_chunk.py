@@ -52,16 +52,22 @@ def test_chunk_ids_are_content_hashes_stable_across_edits_elsewhere():
 
 
 def test_no_chunk_is_truncated_by_the_real_model():
+    from tokenizers import Tokenizer
+
     from rag.embed import get_embedder
+    from rag.export import MAX_SEQ_LENGTH, source_model_dir
 
     embedder = get_embedder()
+    model_tokenizer = Tokenizer.from_file(str(source_model_dir() / "tokenizer.json"))  # the model's own, untruncated
+    model_tokenizer.no_truncation()
+    model_tokenizer.no_padding()
     chunker = Chunker(ChunkerSettings(max_model_tokens=embedder.max_tokens), embedder.count_tokens)
     long_sentence = "word " * 600 + "end."
     docs = load_corpus(CORPUS).documents + [Document("long", "A long title", "long.md", long_sentence)]
     for doc in docs:
         for c in chunker.chunk(doc):
-            pieces = embedder.model.tokenizer(c.embedding_text)["input_ids"]
-            assert len(pieces) <= embedder.model.max_seq_length, (doc.id, len(pieces))
+            pieces = model_tokenizer.encode(c.embedding_text).ids  # with [CLS] and [SEP]
+            assert len(pieces) <= MAX_SEQ_LENGTH, (doc.id, len(pieces))
 
 
 @pytest.mark.parametrize("kwargs, message", [
