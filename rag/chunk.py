@@ -216,13 +216,19 @@ def chunk_many(docs: list[Document], settings: ChunkerSettings, count_model_toke
             parallel = False
     if not parallel:
         return _chunk_batch(settings, count_model_tokens, docs)
+    import logging
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
     from functools import partial
 
     # "spawn": the parent may hold inference threads (OpenVINO, tokenizers) that must not be forked.
     size = max(8, len(docs) // (workers * 8))
     batches = [docs[i : i + size] for i in range(0, len(docs), size)]
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return [chunks for part in pool.map(partial(_chunk_batch, settings, count_model_tokens), batches)
-                for chunks in part]
+    try:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            return [chunks for part in pool.map(partial(_chunk_batch, settings, count_model_tokens), batches)
+                    for chunks in part]
+    except (OSError, BrokenProcessPool) as exc:  # no processes here (sandbox), or a script without a main guard
+        logging.getLogger(__name__).warning("chunking in worker processes failed (%s); chunking in this process", exc)
+        return _chunk_batch(settings, count_model_tokens, docs)
