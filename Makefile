@@ -9,16 +9,24 @@ export HF_HUB_OFFLINE := 1
 # user processes, and --no-cache-dir keeps pip from reusing a wheel built with other flags.
 LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF
 
-.PHONY: setup run build test bench eval clean
+.PHONY: setup setup-llm run build test test-core test-llm bench eval clean
 
+# The app and its core tests: no llama.cpp compile (minutes). `setup-llm` adds the local-LLM extra.
 setup: $(VENV)/.installed
+setup-llm: $(VENV)/.llm-installed
 
-# torch is installed first, from the local CPU wheel; constraints.txt keeps every later install on it.
+# torch is installed first, from the local CPU wheel; constraints.txt keeps every later install on it. The last step
+# exports MiniLM to ONNX (seconds) for the torch-free embedder; without it the first run would do it once.
 $(VENV)/.installed: pyproject.toml constraints.txt
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q torch==2.13.0
 	$(PY) -m pip install -q -e ".[dev]"
+	$(PY) -m pip check
+	$(PY) -m rag.export
+	touch $@
+
+$(VENV)/.llm-installed: $(VENV)/.installed
 	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PY) -m pip install -q --no-cache-dir -e ".[llm]"
 	$(PY) -m pip check
 	touch $@
@@ -29,8 +37,14 @@ build: setup
 run: build
 	$(RAG) serve
 
-test: setup
-	$(PY) -m pytest
+# Everything; the core tests run (and report) before llama.cpp is compiled for the LLM tests.
+test: test-core test-llm
+
+test-core: setup
+	$(PY) -m pytest --ignore=tests/test_llm.py
+
+test-llm: setup-llm
+	$(PY) -m pytest tests/test_llm.py
 
 eval: build
 	$(RAG) eval

@@ -14,9 +14,7 @@ from __future__ import annotations
 import json
 import math
 import re
-import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +22,8 @@ import numpy as np
 
 from rag.config import Settings
 from rag.conversation import check_history, resolve
-from rag.embed import Embedder, embedder_for_key
+from rag.embed import VectorCache as _VectorCache
+from rag.embed import vector_cache
 from rag.index import IndexSnapshot, load_index
 from rag.questions import DEMONYMS, GENERIC_WORDS, QuestionInfo, analyse, has_type, plain_words
 from rag.retrieve import fusion_from, hybrid_search
@@ -60,39 +59,6 @@ def answerability(features: list[float]) -> float:
     """Probability that the lead sentence answers the question."""
     z = (np.asarray(features) - np.asarray(ANSWERABILITY["mean"])) / np.asarray(ANSWERABILITY["scale"])
     return float(1 / (1 + np.exp(-(z @ np.asarray(ANSWERABILITY["weights"]) + ANSWERABILITY["bias"]))))
-
-
-class _VectorCache:
-    """LRU cache of sentence vectors keyed by text, shared by the answerer and the verifier (thread-safe)."""
-
-    def __init__(self, embedder: Embedder, size: int = 20000):
-        self.embedder, self.size, self.data = embedder, size, OrderedDict()
-        self._lock = threading.Lock()
-
-    def __call__(self, texts: list[str]) -> np.ndarray:
-        with self._lock:
-            found = {t: self.data[t] for t in texts if t in self.data}
-        missing = list(dict.fromkeys(t for t in texts if t not in found))
-        if missing:
-            found.update(zip(missing, self.embedder.encode(missing)))
-        with self._lock:
-            for t in texts:
-                self.data[t] = found[t]
-                self.data.move_to_end(t)
-            while len(self.data) > self.size:
-                self.data.popitem(last=False)
-        return np.stack([found[t] for t in texts]) if texts else np.zeros((0, self.embedder.dim), np.float32)
-
-
-_caches: dict[str, _VectorCache] = {}
-
-
-def vector_cache(snapshot: IndexSnapshot) -> _VectorCache:
-    key = snapshot.embedder_key
-    cache = _caches.get(key)
-    if cache is None:
-        cache = _caches.setdefault(key, _VectorCache(embedder_for_key(key)))
-    return cache
 
 
 class TermStats:

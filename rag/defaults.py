@@ -12,7 +12,7 @@ import math
 from rag.errors import ConfigError
 
 # Embedding model and numeric path (rag.embed builds them; names listed here so that config can check them cheaply).
-EMBEDDERS = ("minilm", "hash")
+EMBEDDERS = ("minilm", "minilm-torch", "hash")
 PRECISIONS = ("auto", "fp32", "bf16")
 
 # Chunking, in tiktoken tokens (a change rebuilds the index).

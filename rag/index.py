@@ -38,7 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.chunk import Chunker, ChunkerSettings
+from rag.chunk import ChunkerSettings, chunk_many
 from rag.embed import Embedder, encode_with_progress, get_embedder
 from rag.errors import IndexCorruptError, IndexMissingError, RagError
 from rag.load import iter_corpus_files, load_corpus
@@ -460,14 +460,17 @@ def _chunk_documents(docs: list[Document], settings: ChunkerSettings, embedder: 
     if previous is not None:
         for chunk in previous.chunks:
             reuse.setdefault(chunk.doc_id, []).append(chunk)
-    chunker = Chunker(settings, embedder.count_tokens)
+    def reusable(doc: Document) -> bool:
+        old = previous.documents.get(doc.id) if previous else None
+        return old is not None and _text_sha(old) == _text_sha(doc) and doc.id in reuse
+
+    todo = [doc for doc in docs if not reusable(doc)]
+    # a picklable token counter lets large builds chunk in worker processes (rag.chunk.chunk_many)
+    counter = getattr(embedder, "token_counter", None) or embedder.count_tokens
+    fresh = dict(zip((d.id for d in todo), chunk_many(todo, settings, counter)))
     chunks: list[Chunk] = []
     for doc in docs:
-        old = previous.documents.get(doc.id) if previous else None
-        if old is not None and _text_sha(old) == _text_sha(doc) and doc.id in reuse:
-            chunks.extend(reuse[doc.id])
-        else:
-            chunks.extend(chunker.chunk(doc))
+        chunks.extend(fresh[doc.id] if doc.id in fresh else reuse[doc.id])
     return chunks
 
 

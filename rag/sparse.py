@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.imports import blocked_imports
+
 SPLITTER = r"(?u)\b\w\w+\b"
 
 
@@ -29,7 +31,8 @@ class BM25Index:
     """
 
     def __init__(self, k1: float = 0.9, b: float = 0.4):
-        import bm25s
+        with blocked_imports("numba", "scipy"):  # bm25s's optional backends; we use its numpy code only
+            import bm25s
 
         self.k1, self.b = k1, b
         self.tokenizer = bm25s.tokenization.Tokenizer(splitter=SPLITTER, stopwords="en", stemmer=_stemmer())
@@ -80,7 +83,8 @@ class BM25Index:
 
     @classmethod
     def load(cls, directory: str | Path) -> BM25Index:
-        import bm25s
+        with blocked_imports("numba", "scipy"):
+            import bm25s
 
         directory = Path(directory)
         params = json.loads((directory / "params.json").read_text())

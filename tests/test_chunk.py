@@ -51,16 +51,22 @@ def test_chunk_ids_are_content_hashes_stable_across_edits_elsewhere():
 
 
 def test_no_chunk_is_truncated_by_the_real_model():
+    from tokenizers import Tokenizer
+
     from rag.embed import get_embedder
+    from rag.export import MAX_SEQ_LENGTH, source_model_dir
 
     embedder = get_embedder()
+    model_tokenizer = Tokenizer.from_file(str(source_model_dir() / "tokenizer.json"))  # the model's own, untruncated
+    model_tokenizer.no_truncation()
+    model_tokenizer.no_padding()
     chunker = Chunker(ChunkerSettings(max_model_tokens=embedder.max_tokens), embedder.count_tokens)
     long_sentence = "word " * 600 + "end."
     docs = load_corpus(CORPUS).documents + [Document("long", "A long title", "long.md", long_sentence)]
     for doc in docs:
         for c in chunker.chunk(doc):
-            pieces = embedder.model.tokenizer(c.embedding_text)["input_ids"]
-            assert len(pieces) <= embedder.model.max_seq_length, (doc.id, len(pieces))
+            pieces = model_tokenizer.encode(c.embedding_text).ids  # with [CLS] and [SEP]
+            assert len(pieces) <= MAX_SEQ_LENGTH, (doc.id, len(pieces))
 
 
 @pytest.mark.parametrize("kwargs, message", [
@@ -71,3 +77,34 @@ def test_no_chunk_is_truncated_by_the_real_model():
 def test_bad_settings_are_rejected(kwargs, message):
     with pytest.raises(ConfigError, match=message):
         ChunkerSettings(**kwargs)
+
+
+def test_fast_segmentation_splits_exactly_like_pysbd_segment():
+    """split_sentences calls pysbd's rule processor directly (skipping segment()'s slow span search): on every
+    paragraph of the bundled corpus the sentences are the same as pysbd's own segment()."""
+    import re
+
+    from rag.chunk import _pysbd_sentences, _segmenter
+
+    paragraphs = [m.group() for d in load_corpus(CORPUS).documents
+                  for m in re.finditer(r"[^\n]+(?:\n(?!\n)[^\n]*)*", d.text) if len(m.group()) > 1]
+    assert len(paragraphs) > 100
+    for para in paragraphs:
+        ours = [s.strip() for s in _pysbd_sentences(para) if s.strip()]
+        reference = [s.strip() for s in _segmenter().segment(para) if s.strip()]
+        assert ours == reference, para
+
+
+def test_parallel_chunking_equals_serial():
+    """chunk_many in worker processes returns exactly the serial chunks, in document order."""
+    from rag.chunk import chunk_many
+    from rag.embed import WordPieceCounter
+    from rag.export import source_model_dir
+
+    docs = load_corpus(CORPUS).documents
+    docs = [Document(f"{d.id}-{i}", d.title, d.source, d.text, d.date) for i in range(20) for d in docs]
+    counter = WordPieceCounter(str(source_model_dir() / "tokenizer.json"))
+    settings = ChunkerSettings()
+    parallel = chunk_many(docs, settings, counter, workers=2)
+    assert parallel == chunk_many(docs, settings, counter, workers=1)
+    assert [c[0].doc_id for c in parallel] == [d.id for d in docs]

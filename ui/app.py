@@ -556,9 +556,9 @@ def build_app(corpus_dir: str | Path = "corpus", index_dir: str | Path = "index"
 
 
 def _warm_up(index_dir: str | Path) -> None:
-    """Load the embedding model and the index in the background so the first question is answered quickly."""
+    """Load the embedding model and the index, and run one answer, so the first question is answered quickly."""
     try:
-        api.search("semiconductor export controls", k=1, index_dir=index_dir)
+        api.answer("Which semiconductor export controls are mentioned?", index_dir=index_dir)
     except Exception:  # a missing index is reported to the user when they ask
         log.debug("warm-up failed", exc_info=True)
 
@@ -570,7 +570,8 @@ def launch(corpus_dir: str | Path = "corpus", index_dir: str | Path = "index", h
     settings = load_settings()
     demo = build_app(corpus_dir, index_dir)
     auth = (settings.auth_user, settings.auth_password) if settings.auth_user and settings.auth_password else None
-    threading.Thread(target=_warm_up, args=(Path(index_dir).resolve(),), name="rag-ui-warmup", daemon=True).start()
+    # Warm up (model, index, caches) before the URL is printed, so the first question does not wait for it.
+    _warm_up(Path(index_dir).resolve())
     demo.launch(
         server_name=host or settings.host,
         server_port=port or settings.port,

