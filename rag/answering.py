@@ -345,4 +345,6 @@ def answer_question(question: str, *, settings: Settings, history: list[dict] | 
         text = abstention_text(question, passages, reason)
     return Answer(question=question, text=text, citations=citations, abstained=abstained, passages=passages,
                   support=support, timings=timings, backend=settings.backend,
-                  rewritten_question=prep.query if prep.query != question else None)
+                  rewritten_question=prep.query if prep.query != question else None,
+                  status="not_found" if abstained else "answered", reason=reason if abstained else "",
+                  scorer="logistic-v1")
