@@ -46,6 +46,7 @@ _LEADING = {"in", "if", "for", "on", "as", "before", "after", "under", "since", 
             "according", "beyond", "between", "among", "at", "from", "with", "without", "and", "but", "so", "also",
             "going", "below", "above"}
 _DEMONYM_END = re.compile(r"(?:ese|ian|an|ish|i|ch)$")
+_DEMONYM_SUFFIXES = {"", "n", "an", "ian", "ese", "ish", "i"}
 
 
 def demonym_of(word: str, name: str) -> bool:
@@ -59,7 +60,7 @@ def demonym_of(word: str, name: str) -> bool:
         if a != b:
             break
         stem += 1
-    return stem >= 4 and stem >= len(name) - 2
+    return stem >= 4 and stem >= len(name) - 2 and word[stem:] in _DEMONYM_SUFFIXES
 
 @dataclass(frozen=True)
 class QuestionInfo:
