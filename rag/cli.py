@@ -157,6 +157,9 @@ def ask(question: str, k: int | None, backend: str | None, sentences: int | None
         return
     for notice in result.notices:
         click.echo(f"Note: {notice}", err=True)
+    # the three outcomes look different: a confident answer, a partial one (with why), or nothing found (with why)
+    label = {"answered": "Answer", "partial": "Partial answer", "not_found": "Not found"}.get(result.status, "Answer")
+    click.echo(f"{label}{f' ({result.reason})' if result.reason else ''}:", err=True)
     click.echo(result.text)
     if result.citations:
         click.echo("\nSources:")

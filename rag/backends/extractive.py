@@ -7,7 +7,7 @@ judged by a logistic model over evidence features (:data:`FEATURES`), fitted on 
 ``bench/calibrate_abstention.py``; its probability and two thresholds chosen on dev give the outcome:
 
 - ``answered``: probability >= ``answer_threshold``, every name of the question in the lead's article, the expected
-  answer type in the lead or its neighbour;
+  answer type in the lead or its neighbour (names in the lead's sentence window are a feature, not a hard check);
 - ``partial``: probability >= ``partial_threshold`` (or answered was refused by a hard check): the closest sentences
   are shown, with a plain statement that they do not clearly answer the question;
 - ``not_found`` otherwise.
@@ -206,7 +206,7 @@ class Extractive:
             status, reason = "not_found", "the articles do not mention every name in the question"
         elif probability < m["partial_threshold"]:
             status, reason = "not_found", "no retrieved sentence answers it with enough evidence"
-        elif probability < m["answer_threshold"] or lead.entities_in_window < 1.0 or not lead.typed:
+        elif probability < m["answer_threshold"] or not lead.typed:
             status = "partial"
             if not lead.typed:
                 reason = f"no {info.answer_type} in the closest sentences"
