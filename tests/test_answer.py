@@ -105,7 +105,7 @@ def test_follow_up_resolves_that_to_the_earlier_subject(real_index):
 
 
 def test_list_gathers_items_from_the_adjacent_sentence(real_index):
-    a = answer("Which firms run the new state-backed AI chip fabs in Shenzhen?", index_dir=real_index)
+    a = answer("Who operates the three new state-backed AI chip plants in Shenzhen?", index_dir=real_index)
     assert a.status != "not_found"
     assert sum(name in a.text for name in ("Huawei", "SiCarrier", "SwaySure")) >= 2
 

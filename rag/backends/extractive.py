@@ -175,9 +175,10 @@ class Extractive:
         ]
 
     def lead(self, info: QuestionInfo, cands: list[Candidate]) -> Candidate:
-        """The best of the top three sentences that holds the expected answer type and names."""
+        """The best of the top three sentences that holds the expected answer type (itself, or in the sentence right
+        after it) and the question's names."""
         for c in cands[:3]:
-            if c.typed and c.entities_in_doc == 1.0:
+            if (c.typed or self._neighbour(c, cands, info) is not None) and c.entities_in_doc == 1.0:
                 return c
         return cands[0]
 
