@@ -177,6 +177,9 @@ def ask(question: str, k: int | None, backend: str | None, sentences: int | None
         return
     for notice in result.notices:
         click.echo(f"Note: {notice}", err=True)
+    # the three outcomes look different: a confident answer, a partial one (with why), or nothing found (with why)
+    label = {"answered": "Answer", "partial": "Partial answer", "not_found": "Not found"}.get(result.status, "Answer")
+    click.echo(f"{label}{f' ({result.reason})' if result.reason else ''}:", err=True)
     click.echo(result.text)
     if result.citations:
         click.echo("\nSources:")
@@ -223,18 +226,23 @@ def import_feed(feed: str, corpus_dir: str | None) -> None:
 
 
 @main.command("eval")
-@click.option("--qa", "qa_path", default="tests/data/qa.jsonl", show_default=True, type=click.Path(exists=True),
-              help="Question set (JSONL, see README).")
+@click.option("--qa", "qa_paths", multiple=True, type=click.Path(exists=True),
+              help="Question set (JSONL, see README); repeatable. Default: tests/data/qa.jsonl and qa_test.jsonl.")
+@click.option("--split", type=click.Choice(["dev", "test"]), default=None, help="Only this split's questions.")
 @click.option("-b", "--backend", type=click.Choice(BACKENDS), default=None,
               help="Answering backend [default: backend setting, extractive].")
 @click.option("--out", "out_dir", default="eval-report", show_default=True, help="Folder for report.json and report.md.")
 @CORPUS
 @INDEX
-def eval_cmd(qa_path: str, backend: str | None, out_dir: str, corpus_dir: str | None, index_dir: str | None) -> None:
-    """Grounding report: retrieval hits, key facts, citation recall/precision, abstention, latency.
+def eval_cmd(qa_paths: tuple[str, ...], split: str | None, backend: str | None, out_dir: str, corpus_dir: str | None,
+             index_dir: str | None) -> None:
+    """Grounding report per split: retrieval hits, key facts, citation recall/precision, outcomes, latency.
 
-    Example usage: rag eval --qa tests/data/qa.jsonl
+    Example usage: rag eval --qa tests/data/qa.jsonl --qa tests/data/qa_test.jsonl
     """
+    qa_path = list(qa_paths) or [p for p in ("tests/data/qa.jsonl", "tests/data/qa_test.jsonl") if Path(p).exists()]
+    if not qa_path:
+        raise click.UsageError("no question set: pass --qa FILE")
     from rag.evaluate import run_eval
     from rag.report import write_report
 
@@ -243,8 +251,9 @@ def eval_cmd(qa_path: str, backend: str | None, out_dir: str, corpus_dir: str | 
 
     from rag.evaluate import load_qa
 
-    with tqdm(total=len(load_qa(qa_path)), desc="Questions", file=sys.stderr, leave=False) as bar:
-        results, summary = run_eval(qa_path, index_dir=index_dir, backend=backend, progress=bar.update)
+    total = sum(len(load_qa(p, split)) for p in qa_path)
+    with tqdm(total=total, desc="Questions", file=sys.stderr, leave=False) as bar:
+        results, summary = run_eval(qa_path, index_dir=index_dir, backend=backend, progress=bar.update, split=split)
     table, paths = write_report(results, summary, Path(out_dir))
     click.echo(table)
     click.echo("Report: " + ", ".join(str(p) for p in paths))

@@ -1,10 +1,13 @@
-"""Evaluation of answers on a JSONL question set: retrieval, key facts, citation quality, abstention, latency.
+"""Evaluation of answers on JSONL question sets: retrieval, key facts, citation quality, outcomes, latency.
 
 Question format (one JSON object per line)::
 
-    {"id": "a01", "question": "...", "answerable": true, "type": "number",
+    {"id": "a01", "question": "...", "answerable": true, "type": "number", "split": "dev",
      "key_facts": [["5nm", "5-nanometer"], ["N+3"]],   # each fact: alternative spellings, any one counts
      "doc_ids": ["article-id"], "evidence": ["a verbatim sentence"], "history": [{"role": "user", "content": "..."}]}
+
+``split`` is ``dev`` (used for fitting, thresholds and feature design) or ``test`` (never tuned on; what tests
+assert on and the README reports). Every figure is reported per split as well as overall.
 
 Metric names follow ALCE (Gao et al. 2023): *citation recall* is the share of answer sentences supported by the
 passages they cite, *citation precision* the share of citations that support their sentence; both are judged by
@@ -33,10 +36,13 @@ class QAItem:
     doc_ids: list[str] = field(default_factory=list)
     evidence: list[str] = field(default_factory=list)
     history: list[dict] | None = None
+    split: str = "dev"
 
 
-def load_qa(path: str | Path) -> list[QAItem]:
-    """Read a question set. :raises ConfigError: naming the line that is not a valid question."""
+def load_qa(path: str | Path, split: str | None = None) -> list[QAItem]:
+    """Read a question set (only the ``split`` questions when given).
+
+    :raises ConfigError: naming the line that is not a valid question."""
     items = []
     known = set(QAItem.__dataclass_fields__)
     for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
@@ -47,7 +53,7 @@ def load_qa(path: str | Path) -> list[QAItem]:
             items.append(QAItem(**{k: v for k, v in raw.items() if k in known}))
         except (ValueError, TypeError) as exc:
             raise ConfigError(f"{path}, line {n}: not a valid question record ({exc})") from None
-    return items
+    return [i for i in items if split is None or i.split == split]
 
 
 def fact_found(text: str, alternatives: list[str]) -> bool:
@@ -72,6 +78,8 @@ class QuestionResult:
     answerable: bool
     abstained: bool
     seconds: float
+    split: str = "dev"
+    status: str = "answered"
     doc_hit: bool | None = None
     evidence_hit: bool | None = None
     reciprocal_rank: float = 0.0
@@ -89,14 +97,16 @@ def evaluate_item(item: QAItem, answer_fn, documents: dict[str, str], k: int) ->
     started = time.perf_counter()
     ans = answer_fn(item.question, history=item.history)
     seconds = time.perf_counter() - started
-    res = QuestionResult(item.id, item.type, item.answerable, ans.abstained, seconds, answer=ans.text)
+    status = ans.status
+    res = QuestionResult(item.id, item.type, item.answerable, ans.abstained, seconds, item.split, status, answer=ans.text)
     if item.doc_ids:
         ranks = [i for i, p in enumerate(ans.passages[:k], 1) if p.doc_id in item.doc_ids]
         res.doc_hit = bool(ranks)
         res.reciprocal_rank = 1 / ranks[0] if ranks else 0.0
         res.evidence_hit = any(ev in p.text for p in ans.passages[:k] for ev in item.evidence) if item.evidence else None
     if item.answerable and item.key_facts:
-        res.key_fact_coverage = 0.0 if ans.abstained else sum(fact_found(ans.text, f) for f in item.key_facts) / len(item.key_facts)
+        # answered and partial answers both show their sentences; a not-found answer covers nothing
+        res.key_fact_coverage = 0.0 if status == "not_found" else sum(fact_found(ans.text, f) for f in item.key_facts) / len(item.key_facts)
     res.citations = len(ans.citations)
     res.citations_valid = sum(documents.get(c.doc_id, "")[c.start : c.end] == c.quote for c in ans.citations)
     kept = [s for s in ans.support if s.supported]
@@ -129,14 +139,20 @@ def summarize(results: list[QuestionResult]) -> dict:
             "citation_precision": sum(r.citations_supporting for r in rs) / cites if cites else None,
             "abstention_unanswerable": _mean([r.abstained for r in un]),
             "false_abstention_answerable": _mean([r.abstained for r in ans]),
+            "answered_answerable": _mean([r.status == "answered" for r in ans]),
+            "partial_answerable": _mean([r.status == "partial" for r in ans]),
+            "answered_unanswerable": _mean([r.status == "answered" for r in un]),
+            "partial_unanswerable": _mean([r.status == "partial" for r in un]),
             "latency_p50_s": percentile(times, 0.5),
             "latency_p95_s": percentile(times, 0.95),
         }
 
-    by_type = defaultdict(list)
+    by_type, by_split = defaultdict(list), defaultdict(list)
     for r in results:
         by_type[r.type].append(r)
-    return {"overall": block(results), "by_type": {t: block(rs) for t, rs in sorted(by_type.items())}}
+        by_split[r.split].append(r)
+    return {"overall": block(results), "by_type": {t: block(rs) for t, rs in sorted(by_type.items())},
+            "by_split": {s: block(rs) for s, rs in sorted(by_split.items())}}
 
 
 def _mean(values: list) -> float | None:
@@ -144,13 +160,14 @@ def _mean(values: list) -> float | None:
     return statistics.fmean(values) if values else None
 
 
-def run_eval(qa_path: str | Path, *, index_dir: str | Path = "index", k: int = 5, backend: str | None = None,
-             progress=None) -> tuple[list[QuestionResult], dict]:
-    """Evaluate every question of ``qa_path`` with :func:`rag.answer`."""
+def run_eval(qa_path: str | Path | list, *, index_dir: str | Path = "index", k: int = 5, backend: str | None = None,
+             progress=None, split: str | None = None) -> tuple[list[QuestionResult], dict]:
+    """Evaluate every question of ``qa_path`` (one file or several) with :func:`rag.answer`."""
     from rag.api import answer
     from rag.index import load_index
 
-    items = load_qa(qa_path)
+    paths = qa_path if isinstance(qa_path, (list, tuple)) else [qa_path]
+    items = [item for p in paths for item in load_qa(p, split)]
     snapshot = load_index(index_dir)
     documents = {d.id: d.text for d in snapshot.documents.values()}
 

@@ -1,6 +1,7 @@
-"""Question analysis: the expected answer type, named entities and focus terms of a question, and detectors that
-say whether a sentence holds an answer of that type. Used by the extractive answerer to decide answerability and by
-the verifier to find the numbers and names a sentence must not invent.
+"""Question analysis: the expected answer type, names and focus terms of a question, and a check that says whether
+a sentence holds an answer of that type. Answer types come from generic English question words ("when", "how many",
+"which companies"); whether a sentence holds a date, an amount, a percentage, a person, a place or an organisation is
+decided by spaCy's named-entity recogniser (:mod:`rag.nlp`), not by word lists, so it works on any corpus.
 """
 
 from __future__ import annotations
@@ -8,27 +9,27 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from rag import nlp
+
 ANSWER_TYPES = ("number", "money", "percent", "date", "person", "organization", "place", "reason", "list", "fact")
 
-_MONTHS = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
-_NUM = re.compile(r"(?<![\w.])[$€¥£]?\d[\d,]*(?:\.\d+)?(?:%|[a-zA-Z]+)?|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|dozen|hundred|thousand|million|billion|trillion|half|double|triple|twice)\b", re.I)
-_MONEY = re.compile(r"[$€¥£]\s?\d|\b\d[\d,.]*\s?(?:-\s?)?(?:billion|million|trillion)?\s?-?(?:yuan|dollars?|euros?|RMB|USD)\b|\b(?:billion|million|trillion)\b", re.I)
-_PERCENT = re.compile(r"\d\s?%|\bper ?cent\b|\bpercentage\b|\bhalf\b|\bthird\b|\bquarter of\b|\bshare\b", re.I)
-_DATE = re.compile(rf"\b(?:19|20)\d\d\b|\b{_MONTHS}\b|\bQ[1-4]\b|\b(?:this|next|last) (?:year|month|week)\b|\byesterday\b|\btoday\b", re.I)
-_REASON = re.compile(r"\b(?:because|due to|as a result|result of|in order to|aim(?:ed|s|ing)? (?:at|to)|driven by|amid|"
-                     r"concerns?|fears?|so that|since|owing to|response to|consequence|reason|retaliat\w*|motivat\w*|"
-                     r"to (?:protect|deter|prevent|curb|limit|control|restrict|ensure|secure|reduce)|rooted in|over)\b", re.I)
-_CAPSEQ = re.compile(r"\b(?:[A-Z][\w&'’.-]*[A-Za-z0-9]|[A-Z])(?:\s+(?:of|and|for|de|&)?\s*[A-Z][\w&'’.-]*[A-Za-z0-9])*")
-_PLACES = {
-    "china", "us", "u.s.", "usa", "united states", "america", "taiwan", "japan", "korea", "south korea", "netherlands",
-    "germany", "france", "italy", "spain", "uk", "britain", "united kingdom", "europe", "eu", "canada", "india",
-    "russia", "beijing", "shanghai", "shenzhen", "guangdong", "hong kong", "washington", "barcelona", "harbin",
-    "wuhan", "dongguan", "guanlan", "guangming", "hefei", "asia", "vietnam", "malaysia", "singapore", "israel",
-    "poland", "sweden", "finland", "portugal", "belgium", "austria", "brussels", "london", "tokyo", "seoul", "taipei",
-    "hsinchu", "arizona", "texas", "ohio", "california", "eindhoven", "veldhoven", "ireland", "denmark", "estonia",
+# What spaCy labels count as an answer of each type (OntoNotes labels).
+_TYPE_LABELS = {
+    "number": {"CARDINAL", "QUANTITY", "MONEY", "PERCENT"},
+    "money": {"MONEY"},
+    "percent": {"PERCENT"},
+    "date": {"DATE", "TIME"},
+    "person": {"PERSON", "ORG", "NORP"},  # "who" is answered by people and by organisations alike
+    "organization": {"ORG"},
+    "place": {"GPE", "LOC", "FAC"},
 }
-_PERSON_CUES = re.compile(r"\b(?:said|says|told|according to|CEO|chief|founder|founded|chairman|president|minister|"
-                          r"secretary|director|analyst|engineer|executive|commissioner|head of)\b", re.I)
+_NAME_LABELS = {"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW"}
+# Generic English causal connectives: a "why" question needs a sentence that gives a cause or a purpose.
+_REASON = re.compile(r"\b(?:because|due to|as a result|result of|in order to|aim(?:ed|s|ing)? (?:at|to)|driven by|amid|"
+                     r"so that|since|owing to|in response to|response to|consequence|reasons?|caused? by|led to|"
+                     r"motivat\w*|prompted|to (?:protect|deter|prevent|avoid|ensure|secure|reduce|limit|control)|"
+                     r"rooted in|thanks to|paramount for|necessitated|fear\w*|concerns?)\b", re.I)
+_CAPSEQ = re.compile(r"\b(?:[A-Z][\w&'’.-]*[A-Za-z0-9]|[A-Z])(?:\s+(?:of|and|for|de|&)?\s*[A-Z][\w&'’.-]*[A-Za-z0-9])*")
 _QUESTION_WORDS = {
     "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "does", "did", "do", "is", "are", "was",
     "were", "will", "would", "can", "could", "has", "have", "had", "the", "a", "an", "and", "or", "of", "in", "on",
@@ -37,21 +38,29 @@ _QUESTION_WORDS = {
     "reports", "say", "said", "says", "tell", "mention", "mentioned", "roughly", "approximately", "exactly", "also",
     "currently", "now", "actually", "be", "being", "been", "there", "any", "some", "as", "than", "so",
 }
-_ORG_WORDS = re.compile(r"\b(?:company|companies|firm|firms|organi[sz]ation|organi[sz]ations|institution|institutions|"
-                        r"foundry|foundries|supplier|suppliers|vendor|vendors|maker|makers|manufacturer|manufacturers|"
-                        r"agency|agencies|consultancy|designer|designers|lab|laboratory|university|bank|fund)\b", re.I)
-
-
+_ORG_WORDS = re.compile(r"\b(?:company|companies|firm|firms|organi[sz]ations?|institutions?|supplier|suppliers|vendors?|"
+                        r"makers?|manufacturers?|agency|agencies|consultancy|publication|outlet|lab|laboratory|"
+                        r"university|bank|fund|consortium|subsidiary)\b", re.I)
+_PLACE_WORDS = r"(?:city|cities|country|countries|province|provinces|district|districts|region|regions|location|place|state|town)"
 _LEADING = {"in", "if", "for", "on", "as", "before", "after", "under", "since", "during", "by", "besides", "apart",
-            "according", "beyond", "between", "among", "at", "from", "with", "without", "and", "but", "so", "also"}
-DEMONYMS = {
-    "chinese": ("china",), "japanese": ("japan",), "american": ("us", "u.s.", "america", "united states"),
-    "korean": ("korea",), "south korean": ("south korea",), "european": ("europe", "eu"), "dutch": ("netherlands",),
-    "german": ("germany",), "taiwanese": ("taiwan",), "western": ("west",), "canadian": ("canada",),
-    "us": ("u.s.", "united states", "america"), "u.s.": ("us", "united states"), "eu": ("european union", "europe"),
-    "italian": ("italy",), "french": ("france",), "british": ("uk", "britain"),
-}
+            "according", "beyond", "between", "among", "at", "from", "with", "without", "and", "but", "so", "also",
+            "going", "below", "above"}
+_DEMONYM_END = re.compile(r"(?:ese|ian|an|ish|i|ch)$")
+_DEMONYM_SUFFIXES = {"", "n", "an", "ian", "ese", "ish", "i"}
 
+
+def demonym_of(word: str, name: str) -> bool:
+    """"japanese" ~ "japan", "canadian" ~ "canada", "european" ~ "europe": an adjective of nationality matches its
+    place when it shares a stem of at least four letters and ends like a demonym (English morphology, no list)."""
+    word, name = word.lower(), name.lower()
+    if not _DEMONYM_END.search(word) or len(name) < 4:
+        return False
+    stem = 0
+    for a, b in zip(word, name):
+        if a != b:
+            break
+        stem += 1
+    return stem >= 4 and stem >= len(name) - 2 and word[stem:] in _DEMONYM_SUFFIXES
 
 @dataclass(frozen=True)
 class QuestionInfo:
@@ -70,30 +79,34 @@ class QuestionInfo:
 
 
 def answer_type(question: str) -> str:
+    """The kind of answer the question asks for, from its question words (generic English, no corpus terms)."""
     q = question.strip().lower()
     q = re.sub(r"^(?:and|but|so|also|then|ok|okay)\b[\s,]*", "", q)
-    if re.match(r"^why\b|.*\b(?:what (?:is|was|were|are) the reasons?|for what reason|how come|what (?:motivated|drove|prompted|caused))\b", q):
+    if re.match(r"^why\b|.*\b(?:what (?:is|was|were|are) the (?:reasons?|causes?|motivations?)|for what reason|how come|"
+                r"what (?:motivated|drove|prompted|caused|led)|why)\b", q):
         return "reason"
-    if re.search(r"\b(?:what|which) (?:percentage|percent|share|proportion|fraction)\b|\bhow much of\b|\byields?\b.*\b(?:what|how)\b|\bwhat (?:is|was|are) the yields?\b", q):
+    if re.search(r"\b(?:what|which) (?:percentage|percent|share|proportion|fraction|portion)\b|\bhow much of\b|"
+                 r"\bwhat cut\b", q):
         return "percent"
-    if re.match(r"^when\b|.*\b(?:what|which) (?:year|date|month|day|quarter|time)\b|.*\bby when\b|.*\bwhat deadlines?\b|.*\bsince when\b", q):
+    if re.match(r"^when\b|.*\b(?:what|which) (?:year|date|month|day|quarter|time|week)\b|.*\b(?:by|since|until) when\b|"
+                r".*\bin (?:what|which) (?:year|month|quarter)\b|.*\bhow long ago\b", q):
         return "date"
-    if re.search(r"\b(?:cost|costs|price|priced|spend|spent|invest(?:ed|ment)?|funding|fund size|worth|revenue|salary|"
-                 r"fined|fine|raise|raised|valuation|market cap\w*|budget|subsid\w+|paid|pay)\b", q) and re.search(
-                     r"\bhow much\b|\bwhat (?:is|was|does|did)\b|\bwhat\b.*\b(?:cost|price|budget|valuation|revenue|salary|fine)\b", q):
+    if re.search(r"\bhow much (?:money|funding|cash|capital)\b|\bhow much (?:does|did|do|is|was|will|would|could)\b.*\b(?:"
+                 r"cost|costs|price|priced|spend|spent|pay|paid|raise|raised|earn|earned|lose|lost|invest\w*|worth|"
+                 r"fined?)\b|\bwhat (?:is|was|are|were) the (?:price|cost|budget|valuation|revenue|salary)\b", q):
         return "money"
-    if re.search(r"\bhow (?:many|much|fast|long|large|big|high|far|old|often|self-sufficient|quickly)\b|\bwhat (?:speed|size|capacity|"
-                 r"number|density|frequency|clock|resolution|bandwidth|power|performance|rate|amount|level of)\b|"
-                 r"\bwhat (?:peak|maximum|minimum|top)\b", q):
+    if re.search(r"\bhow (?:many|much|fast|long|large|big|high|far|old|often|quickly|dense|small|low|wide)\b|"
+                 r"\bwhat (?:speed|size|capacity|number|density|frequency|resolution|bandwidth|rate|amount|level|"
+                 r"value)s?\b|\bby how much\b", q):
         return "number"
-    if re.match(r"^(?:who|whom|whose)\b|.*\bwhich (?:person|people|executive|ceo|founder|official|analysts?|engineers?)\b", q):
-        return "list" if re.search(r"\b(?:engineers|people|executives|officials|analysts)\b", q) else "person"
-    if re.match(r"^where\b|.*\b(?:which|what|in what) (?:city|cities|country|countries|province|provinces|district|"
-                r"districts|region|regions|location|place|state)\b", q):
+    if re.match(r"^(?:who|whom|whose)\b|.*\b(?:which|what) (?:person|people|executive|official|analyst|engineer)s?\b", q):
+        return "list" if re.search(r"\b(?:people|executives|officials|analysts|engineers)\b", q) else "person"
+    if re.match(rf"^where\b|.*\b(?:which|what|in what|in which) {_PLACE_WORDS}\b", q):
         return "list" if re.search(r"\b(?:cities|countries|provinces|districts|regions)\b", q) else "place"
-    if re.match(r"^(?:which|what|name)\b", q) and re.search(r"\b(?:\w+s) (?:are|were|have|did|do|does|is)\b|^(?:which|what) \w+(?:ies|s)\b|\blist\b|\bname the\b", q):
+    if re.match(r"^(?:which|what|name)\b", q) and re.search(r"^(?:which|what) (?:\w+ )?\w+(?:ies|[^s]s)\b|\blist\b|"
+                                                            r"\bname the\b", q):
         return "list"
-    if _ORG_WORDS.search(q) and re.match(r"^(?:which|what)\b", q):
+    if _ORG_WORDS.search(q) and re.match(r"^(?:which|what|whose)\b", q):
         return "organization"
     return "fact"
 
@@ -137,27 +150,23 @@ def analyse(question: str) -> QuestionInfo:
 
 
 def has_type(sentence: str, kind: str) -> bool:
-    """Whether ``sentence`` contains something of the expected answer type."""
-    if kind == "number":
-        return bool(_NUM.search(sentence))
-    if kind == "money":
-        return bool(_MONEY.search(sentence))
-    if kind == "percent":
-        return bool(_PERCENT.search(sentence))
-    if kind == "date":
-        return bool(_DATE.search(sentence))
+    """Whether ``sentence`` contains something of the expected answer type (spaCy entities; digits for numbers)."""
+    if kind in ("fact",):
+        return True
     if kind == "reason":
         return bool(_REASON.search(sentence))
-    if kind == "person":
-        return bool(_PERSON_CUES.search(sentence)) and bool(re.search(r"\b[A-Z][a-z]+ [A-Z][a-z]+\b", sentence))
-    if kind == "place":
-        lower = sentence.lower()
-        return any(re.search(rf"\b{re.escape(p)}\b", lower) for p in _PLACES)
-    if kind == "organization":
-        return len(names(sentence)) >= 1
+    found = nlp.labels(sentence)
     if kind == "list":
-        return len(names(sentence)) >= 2 or sentence.count(",") >= 2
-    return True
+        return len(names(sentence)) >= 2 or sentence.count(",") >= 2 or len(found & _NAME_LABELS) >= 1 and " and " in sentence
+    if found & _TYPE_LABELS[kind]:
+        return True
+    if kind == "number":  # "5nm", "2.75 GHz", "1,131": spaCy leaves some measurements unlabelled
+        return bool(nlp.number_values(sentence, words=False))
+    if kind == "percent":
+        return "%" in sentence
+    if kind == "date":
+        return bool(re.search(r"\b(?:1[89]|20)\d\d\b", sentence))
+    return False
 
 
 def names(text: str) -> list[str]:
@@ -170,6 +179,6 @@ def names(text: str) -> list[str]:
     return out
 
 
-def numbers(text: str) -> list[str]:
-    """Numbers written with digits, normalised ("60,000" -> "60000", "$47.5" -> "47.5")."""
-    return [re.sub(r"[,$€¥£]", "", m) for m in re.findall(r"(?<![\w.])[$€¥£]?\d[\d,]*(?:\.\d+)?", text)]
+def numbers(text: str) -> list[float]:
+    """Numbers in ``text`` as values (see :func:`rag.nlp.number_values`)."""
+    return nlp.number_values(text)

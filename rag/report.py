@@ -15,6 +15,10 @@ ROWS = [
     ("citation_validity", "citation validity (quote at span)"),
     ("citation_recall", "citation recall (ALCE)"),
     ("citation_precision", "citation precision (ALCE)"),
+    ("answered_answerable", "answered (answerable)"),
+    ("partial_answerable", "partial (answerable)"),
+    ("answered_unanswerable", "answered (unanswerable)"),
+    ("partial_unanswerable", "partial (unanswerable)"),
     ("abstention_unanswerable", "abstention on unanswerable"),
     ("false_abstention_answerable", "false abstention on answerable"),
     ("latency_p50_s", "latency p50 (s)"),
@@ -27,14 +31,14 @@ def _fmt(value) -> str:
 
 
 def table(summary: dict) -> str:
-    types = list(summary["by_type"])
-    head = f"{'metric':38} {'overall':>8} " + " ".join(f"{t[:8]:>8}" for t in types)
+    """One column per split (dev, test) first, then overall and one per question type."""
+    columns = [(f"[{s}]", b) for s, b in summary.get("by_split", {}).items()]
+    columns += [("overall", summary["overall"])] + list(summary["by_type"].items())
+    head = f"{'metric':38} " + " ".join(f"{name[:8]:>8}" for name, _ in columns)
     lines = [head, "-" * len(head)]
     for key, label in ROWS:
-        cells = " ".join(f"{_fmt(summary['by_type'][t][key]):>8}" for t in types)
-        lines.append(f"{label:38} {_fmt(summary['overall'][key]):>8} {cells}")
-    lines.append(f"{'questions':38} {summary['overall']['questions']:>8} "
-                 + " ".join(f"{summary['by_type'][t]['questions']:>8}" for t in types))
+        lines.append(f"{label:38} " + " ".join(f"{_fmt(b[key]):>8}" for _, b in columns))
+    lines.append(f"{'questions':38} " + " ".join(f"{b['questions']:>8}" for _, b in columns))
     return "\n".join(lines)
 
 
@@ -68,7 +72,13 @@ def _histogram(values: list[float], bins: int = 12) -> list[tuple[str, float]]:
 
 def markdown(results: list[QuestionResult], summary: dict) -> str:
     types = summary["by_type"]
-    out = ["# Grounding evaluation", "", f"{summary['overall']['questions']} questions.", "",
+    splits = summary.get("by_split", {})
+    out = ["# Grounding evaluation", "", f"{summary['overall']['questions']} questions.", ""]
+    if splits:  # the test split is what claims rest on; dev is what was tuned on
+        out += ["| metric | " + " | ".join(splits) + " |", "|---|" + "---|" * len(splits)]
+        out += [f"| {label} | " + " | ".join(_fmt(b[key]) for b in splits.values()) + " |" for key, label in ROWS]
+        out += [""]
+    out += [
            "| metric | overall | " + " | ".join(types) + " |", "|---|---|" + "---|" * len(types)]
     for key, label in ROWS:
         out.append(f"| {label} | {_fmt(summary['overall'][key])} | " + " | ".join(_fmt(types[t][key]) for t in types) + " |")
@@ -78,12 +88,13 @@ def markdown(results: list[QuestionResult], summary: dict) -> str:
                       [("abstained (unanswerable)", summary["overall"]["abstention_unanswerable"] or 0.0),
                        ("answered (answerable)", 1 - (summary["overall"]["false_abstention_answerable"] or 0.0))]),
             "", _bars("Latency histogram (questions per bucket)", _histogram([r.seconds for r in results])), "",
-            "## Misses", "", "| id | type | abstained | key facts | answer |", "|---|---|---|---|---|"]
+            "## Misses", "", "| id | split | type | status | key facts | answer |", "|---|---|---|---|---|---|"]
     for r in results:
-        miss = (r.answerable and (r.abstained or (r.key_fact_coverage or 0) < 1)) or (not r.answerable and not r.abstained)
+        miss = (r.answerable and (r.status != "answered" or (r.key_fact_coverage or 0) < 1)) or (
+            not r.answerable and r.status == "answered")
         if miss:
             answer = html.escape(r.answer[:160]).replace("|", "\\|").replace("\n", " ")
-            out.append(f"| {r.id} | {r.type} | {r.abstained} | {_fmt(r.key_fact_coverage)} | {answer} |")
+            out.append(f"| {r.id} | {r.split} | {r.type} | {r.status} | {_fmt(r.key_fact_coverage)} | {answer} |")
     return "\n".join(out) + "\n"
 
 

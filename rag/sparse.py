@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from functools import lru_cache
 from pathlib import Path
 
@@ -55,6 +56,25 @@ class BM25Index:
         words = [w for w in self.tokenizer.splitter(query.lower()) if w not in self._stopwords]
         stem = self.tokenizer.stemmer
         return [stem(w) for w in words] if stem else words
+
+    def document_frequency(self, term: str) -> int:
+        """How many indexed texts hold ``term`` (a term as :meth:`query_terms` returns it)."""
+        tid = self.model.vocab_dict.get(term)
+        if tid is None:
+            return 0
+        df = self._df()
+        return int(df[tid]) if tid < len(df) else 0
+
+    def idf(self, term: str) -> float:
+        """BM25 inverse document frequency of ``term`` (Lucene variant, never negative)."""
+        n, df = max(1, self.size), self.document_frequency(term)
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    def _df(self) -> np.ndarray:
+        # the score matrix is CSC over terms: column lengths are document frequencies (computed once)
+        if getattr(self, "_df_cache", None) is None:
+            self._df_cache = np.diff(np.asarray(self.model.scores["indptr"]))
+        return self._df_cache
 
     def search(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Indices and scores of the best ``k`` texts (fewer when fewer have any query term)."""

@@ -131,7 +131,9 @@ class Answer(_Record):
 
     :param text: answer sentences, each ending in one or more ``[n]`` markers.
     :param citations: one per marker, numbered by first appearance in ``text``.
-    :param abstained: ``True`` when the articles do not answer the question; ``text`` then says so.
+    :param abstained: ``True`` unless ``status`` is ``"answered"``.
+    :param status: ``"answered"`` (confident), ``"partial"`` (the articles touch the question but do not clearly
+        answer it; ``text`` says so, then gives the closest cited sentences) or ``"not_found"``.
     :param passages: what retrieval returned, best first.
     :param support: the verifier's per-sentence judgement (dropped sentences included, ``supported=False``).
     :param timings: seconds per stage (``retrieve``, ``generate``, ``verify``, ``total``).
@@ -147,6 +149,11 @@ class Answer(_Record):
     backend: str = "extractive"
     rewritten_question: str | None = None
     notices: list[str] = field(default_factory=list)
+    status: str = "answered"
+    reason: str = ""
+    """Why the answer is partial or not found (empty when answered)."""
+    scorer: str = ""
+    """Which answerability scorer decided the status (recorded for evaluation)."""
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)

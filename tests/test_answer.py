@@ -8,36 +8,49 @@ from rag.api import answer
 from rag.errors import ConfigError
 from rag.evaluate import fact_found, load_qa
 
-from conftest import QA
+from conftest import QA, ROOT
 
+QA_TEST = ROOT / "tests" / "data" / "qa_test.jsonl"
+"""The test split: written before the answerer was changed, never fitted or tuned on. Assertions use it only."""
 MARKER = re.compile(r"\[(\d+)\]")
 
 
 @pytest.fixture(scope="module")
 def answers(real_index):
-    items = load_qa(QA)
+    items = load_qa(QA_TEST, "test")
     return [(q, answer(q.question, history=q.history, index_dir=real_index)) for q in items]
 
 
-def test_question_set_size():
-    items = load_qa(QA)
-    assert sum(q.answerable for q in items) >= 40 and sum(not q.answerable for q in items) >= 15
+def test_question_set_sizes_and_splits():
+    dev, test = load_qa(QA), load_qa(QA_TEST)
+    assert {q.split for q in dev} == {"dev"} and {q.split for q in test} == {"test"}
+    assert sum(q.answerable for q in test) >= 35 and sum(not q.answerable for q in test) >= 25
+    assert sum(q.history is not None for q in test) >= 10
+    assert not {q.question for q in dev} & {q.question for q in test}
 
 
-def test_key_fact_coverage_at_least_080(answers):
-    scores = [sum(fact_found(a.text, f) for f in q.key_facts) / len(q.key_facts) * (not a.abstained)
+def test_key_fact_coverage_on_the_test_split(answers):
+    """Key facts found in answered and partial answers (a not-found answer covers nothing)."""
+    scores = [sum(fact_found(a.text, f) for f in q.key_facts) / len(q.key_facts) * (a.status != "not_found")
               for q, a in answers if q.answerable]
     coverage = sum(scores) / len(scores)
-    print(f"key-fact coverage = {coverage:.3f}")
+    print(f"test split key-fact coverage (answered + partial) = {coverage:.3f}")
     assert coverage >= 0.8
 
 
-def test_abstention_rates(answers):
-    unanswerable = [a.abstained for q, a in answers if not q.answerable]
-    answerable = [not a.abstained for q, a in answers if q.answerable]
-    print(f"abstained on {sum(unanswerable)}/{len(unanswerable)} unanswerable, answered {sum(answerable)}/{len(answerable)}")
-    assert sum(unanswerable) / len(unanswerable) >= 0.8
-    assert sum(answerable) / len(answerable) >= 0.9
+def test_outcome_rates_on_the_test_split(answers):
+    answered_ans = [a.status == "answered" for q, a in answers if q.answerable]
+    answered_un = [a.status == "answered" for q, a in answers if not q.answerable]
+    print(f"answered {sum(answered_ans)}/{len(answered_ans)} answerable, {sum(answered_un)}/{len(answered_un)} unanswerable")
+    assert sum(answered_ans) / len(answered_ans) >= 0.75
+    assert sum(answered_un) / len(answered_un) <= 0.30
+
+
+def test_status_and_abstained_agree(answers):
+    for q, a in answers:
+        assert a.status in ("answered", "partial", "not_found") and a.abstained == (a.status != "answered")
+        assert (a.reason == "") == (a.status == "answered"), q.id
+        assert a.scorer
 
 
 def test_every_citation_lies_in_the_passage_it_cites(answers, real_index):
@@ -56,14 +69,18 @@ def test_every_citation_lies_in_the_passage_it_cites(answers, real_index):
 
 def test_markers_number_by_first_appearance_one_citation_each(answers):
     for q, a in answers:
-        if a.abstained:
+        if a.status == "not_found":
             assert a.citations == [] and "do not say" in a.text
             continue
-        markers = [int(m) for m in MARKER.findall(a.text)]
+        text = a.text
+        if a.status == "partial":  # a plain statement first, then the closest cited sentences
+            assert text.startswith("The articles touch on this but do not clearly answer it")
+            text = text.split("The closest passages say: ", 1)[1]
+        markers = [int(m) for m in MARKER.findall(text)]
         assert sorted(set(markers)) == [c.marker for c in a.citations] == list(range(1, len(a.citations) + 1))
         assert list(dict.fromkeys(markers)) == sorted(set(markers)), q.id
         # every sentence of the answer carries a marker
-        for sentence in re.split(r"(?<=\])[.!?\"”]*\s+", a.text.strip()):
+        for sentence in re.split(r"(?<=\])[.!?\"”]*\s+", text.strip()):
             assert MARKER.search(sentence), (q.id, sentence)
         assert all(s.supported for s in a.support)
         assert set(a.timings) >= {"retrieve", "generate", "verify", "total"}
@@ -79,6 +96,19 @@ def test_follow_up_uses_history(real_index):
                {"role": "assistant", "content": "It uses SMIC's N+3 process [1]."}]
     a = answer("And how fast is its top CPU core clocked?", history=history, index_dir=real_index)
     assert not a.abstained and "2.75" in a.text and a.rewritten_question
+
+
+def test_follow_up_resolves_that_to_the_earlier_subject(real_index):
+    history = [{"role": "user", "content": "Why did China blacklist TechInsights?"},
+               {"role": "assistant", "content": "Because of its teardown reports [1]."}]
+    a = answer("When was that announced?", history=history, index_dir=real_index)
+    assert a.status != "not_found" and "October 9, 2025" in a.text
+
+
+def test_list_gathers_items_from_the_adjacent_sentence(real_index):
+    a = answer("Who operates the three new state-backed AI chip plants in Shenzhen?", index_dir=real_index)
+    assert a.status != "not_found"
+    assert sum(name in a.text for name in ("Huawei", "SiCarrier", "SwaySure")) >= 2
 
 
 def test_list_question_gets_several_items(real_index):

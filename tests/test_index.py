@@ -1,7 +1,6 @@
 """Index: incremental builds, full rebuild on settings change, atomic swap, corruption detection, no pickle."""
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np

@@ -37,3 +37,54 @@ def test_markers_pointing_nowhere_are_removed_and_sentence_rematched():
     [v] = _verifier().check([DraftSentence("SMIC reached a 5nm-class node with DUV multi-patterning.", (4,))],
                             _passages(), {"d1": DOC})
     assert v.supported and v.cites == () and v.passage == 0 and "point at no passage" in v.reason
+
+
+def test_a_quote_matches_on_token_boundaries_only():
+    [v] = _verifier().check([DraftSentence("Yields are about 3.", (1,))], _passages(), {"d1": DOC})
+    assert not v.supported and "3" in v.reason
+
+
+def test_an_inserted_negation_is_a_contradiction():
+    [v] = _verifier().check([DraftSentence("Yields are not about 35% today.", (1,))], _passages(), {"d1": DOC})
+    assert not v.supported and "negation" in v.reason
+
+
+def test_numbers_are_compared_as_values():
+    evidence = "Capacity reached an estimated 60,000 wafers per month and $1.6 billion in sales."
+    for claim in ("Capacity reached 60000 wafers per month.", "Capacity reached 60k wafers per month.",
+                  "Sales were 1.6 billion dollars."):
+        assert missing_facts(claim, evidence) == [], claim
+    assert missing_facts("Capacity reached 6,000 wafers per month.", evidence) == ["6,000"]
+
+
+def test_antonym_flip_is_caught():
+    from rag.verify import polarity_conflict
+
+    assert polarity_conflict("Output rose by 20% last year.", "Output fell by 20% last year.")
+    assert polarity_conflict("Output fell by 20% last year.", "Output fell by 20% last year.") == ""
+
+
+def test_an_appended_unsupported_clause_is_rejected():
+    draft = DraftSentence("Yields are about 35% today, which doubled the profits of every airline in Europe.", (1,))
+    [v] = _verifier().check([draft], _passages(), {"d1": DOC})
+    assert not v.supported
+
+
+def test_battery_with_the_real_model(real_index):
+    """50+ corpus sentences (test half of the articles) with faithful variants and perturbations, real MiniLM."""
+    from verifier_battery import build
+
+    from rag.answering import vector_cache
+    from rag.index import load_index
+
+    embed = vector_cache(load_index(real_index))
+    verifier = Verifier(embed)
+    cases = build("test")
+    assert len({c.evidence for c in cases}) >= 50
+    vecs = embed([c.claim for c in cases])
+    verdicts = [(c, verifier.judge(c.claim, vec, [c.evidence])[2]) for c, vec in zip(cases, vecs)]
+    faithful = [ok for c, ok in verdicts if c.faithful]
+    rejected = [not ok for c, ok in verdicts if not c.faithful]
+    print(f"faithful accepted {sum(faithful)}/{len(faithful)}, perturbed rejected {sum(rejected)}/{len(rejected)}")
+    assert sum(faithful) / len(faithful) >= 0.90
+    assert sum(rejected) / len(rejected) >= 0.95

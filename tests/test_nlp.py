@@ -1,0 +1,43 @@
+"""Language analysis with the real spaCy pipeline: entities, answer types, numbers as values, no torch import."""
+
+import os
+import subprocess
+import sys
+
+from rag import nlp
+from rag.questions import analyse, answer_type, demonym_of, has_type
+
+
+def test_loading_spacy_does_not_import_torch():
+    code = ("import sys; from rag import nlp; nlp.pipeline(); print(nlp.LOAD_SECONDS, sorted(nlp.pipeline().pipe_names));"
+            "assert 'torch' not in sys.modules, 'torch was imported'; import spacy; print(spacy.__version__)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ.copy())
+    assert out.returncode == 0, out.stderr
+    assert "['ner', 'tok2vec']" in out.stdout
+
+
+def test_entities_and_answer_types_come_from_ner():
+    labels = {e.label for e in nlp.entities("Christophe Fouquet said in April 2025 that $47.5 billion was 35% of it.")}
+    assert {"PERSON", "DATE", "MONEY", "PERCENT"} <= labels
+    assert has_type("The plant opened in Rotterdam last spring.", "place")
+    assert not has_type("The plant opened last spring.", "place")
+    assert has_type("It was founded on 3 March 1998.", "date") and not has_type("It was founded by engineers.", "date")
+
+
+def test_question_types_are_generic():
+    assert answer_type("When did the plant open?") == "date"
+    assert answer_type("How many employees does the firm have?") == "number"
+    assert answer_type("Why did the regulator act?") == "reason"
+    assert answer_type("What percentage of revenue comes from Asia?") == "percent"
+    assert answer_type("Which companies supply the lenses?") == "list"
+    assert analyse("What did Acme Corp report in Q3 2024?").entities == ("Acme Corp", "Q3 2024")
+
+
+def test_numbers_as_values():
+    values = nlp.number_values("60,000 and 60000 and 60k; $1.6 billion; 35%; three")
+    assert values == [60000.0, 60000.0, 60000.0, 1.6e9, 35.0, 3.0]
+
+
+def test_demonyms_match_by_morphology():
+    assert demonym_of("japanese", "japan") and demonym_of("canadian", "canada") and demonym_of("european", "europe")
+    assert not demonym_of("japan", "japanese") and not demonym_of("chairman", "chair")
