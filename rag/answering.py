@@ -339,10 +339,15 @@ def answer_question(question: str, *, settings: Settings, history: list[dict] | 
     text, citations, support = _assemble(verified, passages, snapshot.documents)
     timings["verify"] = time.perf_counter() - t2
     abstained = not citations
+    conflicts = []
+    if not abstained:  # sources that disagree about a cited figure are named side by side (rag.conflicts)
+        from rag.conflicts import with_conflicts
+
+        text, citations, conflicts = with_conflicts(text, citations, question, passages, snapshot.documents, embed)
     if abstained:
         if draft and not reason:
             reason = "no sentence of the draft answer is supported by the passages it cites"
         text = abstention_text(question, passages, reason)
     return Answer(question=question, text=text, citations=citations, abstained=abstained, passages=passages,
                   support=support, timings=timings, backend=settings.backend,
-                  rewritten_question=prep.query if prep.query != question else None)
+                  rewritten_question=prep.query if prep.query != question else None, conflicts=conflicts)

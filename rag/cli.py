@@ -140,10 +140,11 @@ def search(query: str, k: int, as_json: bool, corpus_dir: str, index_dir: str) -
               help="Answering backend [default: extractive].")
 @click.option("-n", "--sentences", type=click.IntRange(1, 20), default=None, help="Answer length in sentences [default: 3].")
 @click.option("--json", "as_json", is_flag=True, help="Print the full Answer as JSON.")
+@click.option("-v", "--verbose", is_flag=True, help="Also print the verifier's support score of every sentence.")
 @CORPUS
 @INDEX
-def ask(question: str, k: int | None, backend: str | None, sentences: int | None, as_json: bool, corpus_dir: str,
-        index_dir: str) -> None:
+def ask(question: str, k: int | None, backend: str | None, sentences: int | None, as_json: bool, verbose: bool,
+        corpus_dir: str, index_dir: str) -> None:
     """Answer QUESTION from the articles, with a citation on every sentence.
 
     Example usage: rag ask "What node did SMIC reach without EUV lithography?"
@@ -158,11 +159,19 @@ def ask(question: str, k: int | None, backend: str | None, sentences: int | None
     for notice in result.notices:
         click.echo(f"Note: {notice}", err=True)
     click.echo(result.text)
+    if verbose and result.support:
+        click.echo("\nSupport per sentence (verifier score; removed sentences were left out of the answer):")
+        for s in result.support:
+            state = "kept" if s.supported else f"removed: {s.reason or 'not supported'}"
+            marks = "".join(f"[{m}]" for m in s.markers)
+            click.echo(f"  {s.score:.2f} {marks:5} {state:8} {s.sentence}")
     if result.citations:
         click.echo("\nSources:")
         for c in result.citations:
             click.echo(f"[{c.marker}] {c.title} ({c.date or 'undated'}, {c.source})")
             click.echo(f"    \"{c.quote}\"")
+            if verbose:
+                click.echo(f"    anchor: {c.anchor}")
     elif result.passages:
         click.echo("\nClosest passages considered:")
         for p in result.passages[:3]:
@@ -170,19 +179,71 @@ def ask(question: str, k: int | None, backend: str | None, sentences: int | None
 
 
 @main.command()
+@click.argument("anchor")
+@click.option("--quote", default=None, help="The originally quoted sentence: finds the closest one by meaning if it changed.")
+@click.option("--json", "as_json", is_flag=True, help="Print the resolution as JSON.")
+@INDEX
+def cite(anchor: str, quote: str | None, as_json: bool, index_dir: str) -> None:
+    """Turn a citation ANCHOR (from `rag ask --verbose` or --json) into the current passage.
+
+    Exits 0 when the quoted sentence is unchanged, 3 when it changed or its article is gone.
+
+    Example usage: rag cite "my-article:0123456789abcdef:120-245:2025-12-15"
+    """
+    from rag.api import resolve
+
+    result = resolve(anchor, quote=quote, index_dir=index_dir)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=1, ensure_ascii=False))
+    else:
+        click.echo(f"{'CHANGED' if result.changed else 'UNCHANGED'}: {result.reason}")
+        cur = result.current
+        if cur is not None:
+            label = "Closest current sentence" if result.changed else "Sentence"
+            click.echo(f"{label} ({cur.title}, {cur.date or 'undated'}, {cur.source}, chars {cur.start}-{cur.end}):")
+            click.echo(f"    \"{cur.text}\"")
+            click.echo(f"Anchor now: {cur.anchor}")
+    if result.changed:
+        sys.exit(3)
+
+
+@main.command()
 @click.option("--host", default=None, help="Interface to bind [default: 127.0.0.1]. Use 0.0.0.0 only behind auth.")
 @click.option("--port", default=None, type=click.IntRange(1, 65535), help="Port [default: 7860].")
+@click.option("--watch", is_flag=True, help="Re-index by itself when files in the corpus folder change.")
 @CORPUS
 @INDEX
-def serve(host: str | None, port: int | None, corpus_dir: str, index_dir: str) -> None:
+def serve(host: str | None, port: int | None, watch: bool, corpus_dir: str, index_dir: str) -> None:
     """Run the chat UI in the browser (Gradio).
 
-    Example usage: rag serve --port 7860
+    Example usage: rag serve --port 7860 --watch
     """
     from ui.app import launch
 
     _ensure_index(corpus_dir, index_dir)
-    launch(corpus_dir=corpus_dir, index_dir=index_dir, host=host, port=port)
+    launch(corpus_dir=corpus_dir, index_dir=index_dir, host=host, port=port, watch=watch)
+
+
+@main.command()
+@CORPUS
+@INDEX
+def watch(corpus_dir: str, index_dir: str) -> None:
+    """Keep the index up to date: rebuild incrementally whenever files in the corpus folder change (Ctrl-C stops).
+
+    Example usage: rag watch --corpus corpus --index index
+    """
+    import time
+
+    from rag.watch import CorpusWatcher
+
+    watcher = CorpusWatcher(Path(corpus_dir), Path(index_dir), on_event=lambda e: click.echo(e.describe()))
+    with watcher:
+        click.echo(f"Watching {watcher.corpus_dir} (index {watcher.index_dir}); Ctrl-C to stop.", err=True)
+        try:
+            while True:
+                time.sleep(1)
+        except KeyboardInterrupt:
+            pass
 
 
 @main.command("import-feed")
