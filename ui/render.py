@@ -3,8 +3,8 @@
 Pure functions of :class:`rag.types.Answer` records (no retrieval, no answering). Every piece of document or user
 text is HTML-escaped before it reaches the page: articles may contain hostile markup.
 
-Badges and dates in the chat are drawn by CSS from ``data-`` attributes (``::after``), so they are visible but not
-part of the answer's text (copying an answer copies only the answer).
+Badges and dates in the chat are drawn by CSS from ``title`` attributes (``::after``; the chat's HTML sanitiser
+drops ``data-`` attributes), so they are visible but not part of the answer's text (copying copies only the answer).
 """
 
 from __future__ import annotations
@@ -63,12 +63,11 @@ def render_answer(text: str, citations: list[Citation], turn: int, support: list
             continue
         out.append(md_text(text[pos:m.start()]))
         date = _human_date(cite.date)
-        out.append(f'<a class="cite" href="#src-{turn}-{n}" data-date="{esc(date)}" '
-                   f'title="Source {n}: {esc(cite.title)} ({esc(date)})">[{n}]</a>')
+        out.append(f'<a class="cite" href="#src-{turn}-{n}" title="Source {n}: {esc(cite.title)} ({esc(date)})">'
+                   f'[{n}]</a><span class="cite-date" title="{esc(date)}"></span>')
         if seen < len(kept) and n in kept[seen].markers:
             s = kept[seen]
-            out.append(f'<span class="support-badge support-{_level(s.score)}" data-score="{s.score:.2f}" '
-                       f'title="Verifier support {s.score:.2f}"></span>')
+            out.append(f'<span class="support-badge support-{_level(s.score)}" title="{s.score:.2f}"></span>')
         seen += 1
         pos = m.end()
     out.append(md_text(text[pos:]))
