@@ -246,6 +246,29 @@ def watch(corpus_dir: str, index_dir: str) -> None:
             pass
 
 
+@main.command("add")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--build/--no-build", default=True, show_default=True, help="Update the index right after.")
+@CORPUS
+@INDEX
+def add(files: tuple[str, ...], build: bool, corpus_dir: str, index_dir: str) -> None:
+    """Copy article files into the corpus folder, vetted as UI uploads are (type, size, safe name, never overwrite).
+
+    Example usage: rag add ~/Downloads/report.pdf notes.md
+    """
+    from rag.config import load_settings
+    from rag.corpus import store_upload
+
+    max_bytes = load_settings().max_upload_mb * 2**20
+    results = [store_upload(f, corpus_dir, max_bytes) for f in files]
+    for _, message in results:
+        click.echo(message)
+    if build and any(ok for ok, _ in results):
+        _build(corpus_dir, index_dir)
+    if not all(ok for ok, _ in results):
+        sys.exit(1)
+
+
 @main.command("import-feed")
 @click.argument("feed", type=click.Path(exists=True, dir_okay=False))
 @click.option("--corpus", "corpus_dir", default="corpus", show_default=True, help="Where to write the articles.")

@@ -124,3 +124,29 @@ def test_labelled_pairs_file_is_well_formed():
     for r in rows:
         assert r["value_a"] in r["sentence_a"] and r["value_b"] in r["sentence_b"] and r["doc_a"] != r["doc_b"]
         assert (ROOT / "corpus" / f"{r['doc_a']}.md").read_text().count(r["sentence_a"][:80]) >= 1
+
+
+def test_cli_ask_verbose_prints_support_and_anchors(real_index):
+    from click.testing import CliRunner
+
+    from rag.cli import main
+
+    out = CliRunner().invoke(main, ["ask", CAPACITY, "--verbose", "--index", str(real_index), "--corpus",
+                                    str(ROOT / "corpus")])
+    assert out.exit_code == 0, out.output
+    assert "Support per sentence" in out.output and "1.00 [1]" in out.output and "kept" in out.output
+    assert "Sources differ:" in out.output and "anchor: chinas-triple-output" in out.output
+
+
+def test_cli_add_vets_files_like_uploads(tmp_path):
+    from click.testing import CliRunner
+
+    from rag.cli import main
+
+    corpus = tmp_path / "corpus"
+    good, bad = tmp_path / "My Notes.md", tmp_path / "tool.exe"
+    good.write_text("# Notes\n\nSome text.\n", encoding="utf-8")
+    bad.write_bytes(b"MZ")
+    out = CliRunner().invoke(main, ["add", str(good), str(bad), "--no-build", "--corpus", str(corpus)])
+    assert out.exit_code == 1 and "added as My_Notes.md" in out.output and "only .md" in out.output
+    assert sorted(p.name for p in corpus.iterdir()) == ["My_Notes.md"]

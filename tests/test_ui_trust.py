@@ -148,7 +148,8 @@ def llm_app(module_env, real_index, tmp_path_factory):
         running.demo.close()
 
 
-def test_removed_sentences_toggle_for_an_llm_answer(llm_app, page):
+def test_removed_sentences_toggle_for_an_llm_answer(llm_app, page, monkeypatch):
+    monkeypatch.setenv("RAG_LLM_MODEL_PATH", str(MODEL))  # conftest clears RAG_* for each test; answers read it
     _open(page, llm_app)
     _ask_and_wait(page, "Why did China blacklist TechInsights?")  # SmolLM2 writes sentences the passages lack
     toggle = page.locator("#sources details.src-removed")

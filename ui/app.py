@@ -42,6 +42,7 @@ from rag.corpus import UPLOAD_SUFFIXES, safe_filename, store_upload  # noqa: F40
 from rag.errors import RagError
 from ui.render import (EMPTY_PANEL, esc, md_text, render_answer, render_error, render_panel,  # noqa: F401
                        render_section, stream_steps)
+from ui.jobs import build_with_progress
 from ui.texts import ui_texts
 
 log = logging.getLogger(__name__)
@@ -171,7 +172,7 @@ def build_app(corpus_dir: str | Path = "corpus", index_dir: str | Path = "index"
         stamp = time.strftime("%Y%m%d-%H%M%S")
         (folder / f"conversation-{stamp}.json").write_text(to_json(records), encoding="utf-8")
         (folder / f"conversation-{stamp}.md").write_text(to_markdown(records), encoding="utf-8")
-        return [str(p) for p in sorted(folder.iterdir())]
+        return gr.File(value=[str(p) for p in sorted(folder.iterdir())], visible=True)
 
     def reopen(file: Any):
         from rag.transcript import check_anchors, load_transcript
@@ -197,42 +198,8 @@ def build_app(corpus_dir: str | Path = "corpus", index_dir: str | Path = "index"
         return _status_line(corpus, index), _documents_table(index)
 
     def run_build(lines: list[str]) -> Iterator[tuple[str, Any, Any]]:
-        state: dict[str, Any] = {"done": 0, "total": 0}
-
-        def progress(done: int, total: int) -> None:
-            state["done"], state["total"] = done, total
-
-        def work() -> None:
-            try:
-                state["report"] = api.build_index(corpus, index, progress=progress)
-            except RagError as exc:
-                state["error"] = str(exc)
-            except Exception as exc:
-                log.exception("index build failed")
-                state["error"] = f"unexpected error ({type(exc).__name__}: {exc}); see the server log"
-
-        started = time.monotonic()
-        worker = threading.Thread(target=work, name="rag-ui-build", daemon=True)
-        worker.start()
-        head = "\n".join(lines + [""]) if lines else ""
-        while worker.is_alive():
-            elapsed = time.monotonic() - started
-            if state["total"]:
-                pct = 100 * state["done"] / state["total"]
-                now = f"Rebuilding: embedding {state['done']} of {state['total']} new chunks ({pct:.0f}%), {elapsed:.0f}s"
-            else:
-                now = f"Rebuilding: reading the corpus and comparing with the index… {elapsed:.0f}s"
-            yield head + now, gr.skip(), gr.skip()
-            worker.join(0.4)
-        if "error" in state:
-            final = f"Rebuild failed: {state['error']}"
-        else:
-            report = state["report"]
-            final = f"Index updated: {report.summary()}"
-            if report.skipped:
-                final += "\nSkipped (unreadable): " + "; ".join(report.skipped)
-        status, table = refresh()
-        yield head + final, status, table
+        for text, done in build_with_progress(corpus, index, lines):
+            yield (text, *refresh()) if done else (text, gr.skip(), gr.skip())
 
     def rebuild():
         yield from run_build([])
@@ -302,8 +269,7 @@ def build_app(corpus_dir: str | Path = "corpus", index_dir: str | Path = "index"
                         reopen_btn = gr.UploadButton("Re-open saved conversation", size="sm", variant="secondary",
                                                      file_types=[".json", ".md"], elem_id="reopen")
                     exported = gr.File(label="Saved conversation (JSON and Markdown, citation anchors kept)",
-                                       file_count="multiple", interactive=False, visible=True, elem_id="exported",
-                                       height=90)
+                                       file_count="multiple", interactive=False, visible=False, elem_id="exported")
                     with gr.Accordion("Settings", open=False):
                         backend = gr.Dropdown(choices, value=default_backend, label="Answer backend",
                                               interactive=len(choices) > 1)
