@@ -177,7 +177,8 @@ def _human_date(date: str | None) -> str:
     if not date:
         return "undated"
     try:
-        return datetime.date.fromisoformat(date).strftime("%-d %b %Y")
+        day = datetime.date.fromisoformat(date)
+        return f"{day.day} {day:%b %Y}"  # not %-d: that is glibc-only
     except ValueError:
         return date
 

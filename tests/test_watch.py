@@ -86,3 +86,38 @@ def test_hidden_and_unsupported_files_do_not_trigger_builds(watched):
     (corpus / "image.png").write_bytes(b"\x89PNG")
     time.sleep(2.5)  # several debounce periods: any build would have started
     assert len(watcher.events) == before and not watcher.building
+
+
+@pytest.mark.slow
+@pytest.mark.network
+@pytest.mark.filterwarnings("ignore:'future.no_silent_downcasting' is deprecated")
+@pytest.mark.filterwarnings("ignore:The copy keyword is deprecated")
+def test_served_app_with_watch_answers_an_edited_file(real_index, corpus_copy, tmp_path, monkeypatch):
+    """`rag serve --watch`: the app's /ask answers a sentence written into the corpus while it runs."""
+    import socket
+
+    from gradio_client import Client
+
+    from ui.app import launch
+
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    for name in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    index = tmp_path / "index"
+    shutil.copytree(real_index, index, ignore=shutil.ignore_patterns(".build.lock"))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    demo = launch(str(corpus_copy), str(index), host="127.0.0.1", port=port, prevent_thread_lock=True, quiet=True,
+                  watch=True)
+    try:
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        assert client.predict(QUESTION, api_name="/ask")["abstained"] is True
+        (corpus_copy / "quokka.md").write_text(ARTICLE.format(city="Hobart"), encoding="utf-8")
+        took = _until(lambda: "Hobart" in client.predict(QUESTION, api_name="/ask")["text"],
+                      "the new sentence becoming answerable through the running app")
+        print(f"\nserve --watch: new sentence answerable through /ask after {took:.1f}s")
+        assert any("quokka.md" in e.changed for e in demo.rag_watcher.events)
+    finally:
+        demo.close()
+        demo.rag_watcher.stop()
