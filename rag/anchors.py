@@ -50,7 +50,8 @@ def parse_anchor(anchor: str) -> ParsedAnchor:
     if len(parts) == 4 and parts[0]:
         doc_id, sha, span, date = parts
         a, dash, b = span.partition("-")
-        if dash and a.isdigit() and b.isdigit() and len(sha) == HASH_CHARS and all(c in "0123456789abcdef" for c in sha):
+        hexadecimal = len(sha) == HASH_CHARS and all(c in "0123456789abcdef" for c in sha)
+        if dash and a.isdigit() and b.isdigit() and hexadecimal:
             return ParsedAnchor(doc_id, sha, int(a), int(b), None if date == UNDATED else date)
     raise ConfigError(f"not a citation anchor: {anchor!r}; expected doc_id:hash:start-end:date "
                       "(as in Citation.anchor)")

@@ -180,7 +180,8 @@ def ask(question: str, k: int | None, backend: str | None, sentences: int | None
 
 @main.command()
 @click.argument("anchor")
-@click.option("--quote", default=None, help="The originally quoted sentence: finds the closest one by meaning if it changed.")
+@click.option("--quote", default=None,
+              help="The originally quoted sentence: finds the closest one by meaning if it changed.")
 @click.option("--json", "as_json", is_flag=True, help="Print the resolution as JSON.")
 @INDEX
 def cite(anchor: str, quote: str | None, as_json: bool, index_dir: str) -> None:

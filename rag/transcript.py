@@ -24,7 +24,8 @@ FORMAT, VERSION = "rag-conversation", 1
 
 
 def to_json(answers: list[Answer]) -> str:
-    return json.dumps({"format": FORMAT, "version": VERSION, "exported": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    exported = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    return json.dumps({"format": FORMAT, "version": VERSION, "exported": exported,
                        "turns": [a.to_dict() for a in answers]}, indent=1, ensure_ascii=False)
 
 

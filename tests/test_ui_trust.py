@@ -70,7 +70,8 @@ def test_badges_dates_and_conflict_in_the_browser(trust_app, page):
     newest, older = expected.conflicts[0].values
     dates = [d.get_attribute("title") for d in bot.locator(".cite-date").all()]
     assert len(dates) == bot.locator("a.cite").count() and "7 Nov 2025" in dates and "18 Dec 2025" in dates
-    shown = page.evaluate("(el) => getComputedStyle(el, '::after').content", bot.locator(".cite-date").first.element_handle())
+    first_date = bot.locator(".cite-date").first.element_handle()
+    shown = page.evaluate("(el) => getComputedStyle(el, '::after').content", first_date)
     assert dates[0] in shown
     box = page.locator("#sources .src-conflict")
     text = _norm(box.inner_text())
@@ -89,7 +90,8 @@ def test_badges_dates_and_conflict_in_the_browser(trust_app, page):
     dates = order()
     assert dates == sorted(dates, reverse=True) and len(dates) == len(expected.citations)
     page.locator("#sources .src-sort").first.click()
-    markers = page.eval_on_selector_all("#sources .sources > .src-cards > .src-card", "cs => cs.map(c => c.dataset.marker)")
+    markers = page.eval_on_selector_all("#sources .sources > .src-cards > .src-card",
+                                        "cs => cs.map(c => c.dataset.marker)")
     assert markers == [str(c.marker) for c in expected.citations]
 
 
