@@ -13,12 +13,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = ["answer", "answer_stream", "search", "build_index", "index_status", "Answer", "Citation", "RetrievedChunk", "BuildReport",
-           "Chunk", "Document", "SentenceSupport"]
+__all__ = ["answer", "answer_stream", "search", "build_index", "index_status", "resolve", "Answer", "Citation",
+           "RetrievedChunk", "BuildReport", "Chunk", "Document", "SentenceSupport"]
 
 # rag.api imports only config, errors and types, so binding the functions here keeps `import rag` light. No submodule
 # shares a public function's name (the answering pipeline is rag.answering), so importing one never shadows them.
-from rag.api import answer, answer_stream, build_index, index_status, search
+from rag.api import answer, answer_stream, build_index, index_status, resolve, search
 
 if TYPE_CHECKING:
     from rag.types import Answer, BuildReport, Chunk, Citation, Document, RetrievedChunk, SentenceSupport

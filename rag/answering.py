@@ -113,14 +113,21 @@ def answer_question(question: str, *, settings: Settings, history: list[dict] | 
                            "showing the sentences the extractive backend selected instead.")
     timings["verify"] = time.perf_counter() - t2
     status, reason = draft.status, draft.reason
+    conflicts = []
     if not citations:
         status = "not_found"
         if draft.sentences and not reason:
             reason = "no sentence of the draft answer is supported by the passages it cites"
         text = abstention_text(question, passages, reason)
-    elif status == "partial":
-        text = partial_text(text, reason)
+    else:
+        if status == "partial":
+            text = partial_text(text, reason)
+        # sources that disagree about a cited figure are named side by side (rag.conflicts)
+        from rag.conflicts import with_conflicts
+
+        text, citations, conflicts = with_conflicts(text, citations, question, passages, snapshot.documents, embed)
     return Answer(question=question, text=text, citations=citations, abstained=status != "answered",
                   passages=passages, support=support, timings=timings, backend=settings.backend,
                   rewritten_question=prep.query if prep.query != question else None, notices=notices,
-                  status=status, reason=reason if status != "answered" else "", scorer=draft.scorer)
+                  status=status, reason=reason if status != "answered" else "", scorer=draft.scorer,
+                  conflicts=conflicts)

@@ -1,5 +1,5 @@
 """The public Python API: :func:`build_index`, :func:`search`, :func:`answer`, :func:`answer_stream`,
-:func:`index_status`.
+:func:`index_status`, :func:`resolve`.
 
 The CLI and the Gradio UI are thin shells over these functions.
 """
@@ -188,3 +188,14 @@ def answer_stream(question: str, *, history: list[dict] | None = None, k: int | 
             yield Draft(text, item)
     finally:
         cancelled.set()
+
+
+def resolve(anchor: str, *, quote: str | None = None, index_dir: str | Path | None = None):
+    """Turn a citation anchor (``Citation.anchor``) back into the current sentence after any rebuild.
+
+    Returns a :class:`rag.anchors.Resolution`: ``changed=False`` when the quoted sentence is still there (even at a
+    new offset), else ``changed=True`` with the closest current sentence. See :func:`rag.anchors.resolve`.
+    """
+    from rag.anchors import resolve as _resolve
+
+    return _resolve(anchor, quote=quote, index_dir=index_dir)

@@ -160,9 +160,10 @@ def search(query: str, k: int | None, as_json: bool, corpus_dir: str | None, ind
 @click.option("-n", "--sentences", type=click.IntRange(1, 20), default=None,
               help="Answer length in sentences [default: answer_sentences setting, 3].")
 @click.option("--json", "as_json", is_flag=True, help="Print the full Answer as JSON.")
+@click.option("-v", "--verbose", is_flag=True, help="Also print the verifier's support score of every sentence.")
 @CORPUS
 @INDEX
-def ask(question: str, k: int | None, backend: str | None, sentences: int | None, as_json: bool,
+def ask(question: str, k: int | None, backend: str | None, sentences: int | None, as_json: bool, verbose: bool,
         corpus_dir: str | None, index_dir: str | None) -> None:
     """Answer QUESTION from the articles, with a citation on every sentence.
 
@@ -181,11 +182,19 @@ def ask(question: str, k: int | None, backend: str | None, sentences: int | None
     label = {"answered": "Answer", "partial": "Partial answer", "not_found": "Not found"}.get(result.status, "Answer")
     click.echo(f"{label}{f' ({result.reason})' if result.reason else ''}:", err=True)
     click.echo(result.text)
+    if verbose and result.support:
+        click.echo("\nSupport per sentence (verifier score; removed sentences were left out of the answer):")
+        for s in result.support:
+            state = "kept" if s.supported else f"removed: {s.reason or 'not supported'}"
+            marks = "".join(f"[{m}]" for m in s.markers)
+            click.echo(f"  {s.score:.2f} {marks:5} {state:8} {s.sentence}")
     if result.citations:
         click.echo("\nSources:")
         for c in result.citations:
             click.echo(f"[{c.marker}] {c.title} ({c.date or 'undated'}, {c.source})")
             click.echo(f"    \"{c.quote}\"")
+            if verbose:
+                click.echo(f"    anchor: {c.anchor}")
     elif result.passages:
         click.echo("\nClosest passages considered:")
         for p in result.passages[:3]:
@@ -193,19 +202,97 @@ def ask(question: str, k: int | None, backend: str | None, sentences: int | None
 
 
 @main.command()
+@click.argument("anchor")
+@click.option("--quote", default=None,
+              help="The originally quoted sentence: finds the closest one by meaning if it changed.")
+@click.option("--json", "as_json", is_flag=True, help="Print the resolution as JSON.")
+@INDEX
+def cite(anchor: str, quote: str | None, as_json: bool, index_dir: str) -> None:
+    """Turn a citation ANCHOR (from `rag ask --verbose` or --json) into the current passage.
+
+    Exits 0 when the quoted sentence is unchanged, 3 when it changed or its article is gone.
+
+    Example usage: rag cite "my-article:0123456789abcdef:120-245:2025-12-15"
+    """
+    from rag.api import resolve
+
+    result = resolve(anchor, quote=quote, index_dir=index_dir)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=1, ensure_ascii=False))
+    else:
+        click.echo(f"{'CHANGED' if result.changed else 'UNCHANGED'}: {result.reason}")
+        cur = result.current
+        if cur is not None:
+            label = "Closest current sentence" if result.changed else "Sentence"
+            click.echo(f"{label} ({cur.title}, {cur.date or 'undated'}, {cur.source}, chars {cur.start}-{cur.end}):")
+            click.echo(f"    \"{cur.text}\"")
+            click.echo(f"Anchor now: {cur.anchor}")
+    if result.changed:
+        sys.exit(3)
+
+
+@main.command()
 @click.option("--host", default=None, help="Interface to bind [default: 127.0.0.1]. Use 0.0.0.0 only behind auth.")
 @click.option("--port", default=None, type=click.IntRange(1, 65535), help="Port [default: 7860].")
+@click.option("--watch", is_flag=True, help="Re-index by itself when files in the corpus folder change.")
 @CORPUS
 @INDEX
-def serve(host: str | None, port: int | None, corpus_dir: str | None, index_dir: str | None) -> None:
+def serve(host: str | None, port: int | None, watch: bool, corpus_dir: str | None, index_dir: str | None) -> None:
     """Run the chat UI in the browser (Gradio).
 
-    Example usage: rag serve --port 7860
+    Example usage: rag serve --port 7860 --watch
     """
     from ui.app import launch
 
     corpus_dir, index_dir = _ensure_index(corpus_dir, index_dir)
-    launch(corpus_dir=corpus_dir, index_dir=index_dir, host=host, port=port)
+    launch(corpus_dir=corpus_dir, index_dir=index_dir, host=host, port=port, watch=watch)
+
+
+@main.command()
+@CORPUS
+@INDEX
+def watch(corpus_dir: str | None, index_dir: str | None) -> None:
+    """Keep the index up to date: rebuild incrementally whenever files in the corpus folder change (Ctrl-C stops).
+
+    Example usage: rag watch --corpus corpus --index index
+    """
+    import time
+
+    from rag.watch import CorpusWatcher
+
+    corpus_dir, index_dir = _folders(corpus_dir, index_dir)
+    watcher = CorpusWatcher(Path(corpus_dir), Path(index_dir), on_event=lambda e: click.echo(e.describe()))
+    with watcher:
+        click.echo(f"Watching {watcher.corpus_dir} (index {watcher.index_dir}); Ctrl-C to stop.", err=True)
+        try:
+            while True:
+                time.sleep(1)
+        except KeyboardInterrupt:
+            pass
+
+
+@main.command("add")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--build/--no-build", default=True, show_default=True, help="Update the index right after.")
+@CORPUS
+@INDEX
+def add(files: tuple[str, ...], build: bool, corpus_dir: str | None, index_dir: str | None) -> None:
+    """Copy article files into the corpus folder, vetted as UI uploads are (type, size, safe name, never overwrite).
+
+    Example usage: rag add ~/Downloads/report.pdf notes.md
+    """
+    from rag.config import load_settings
+    from rag.corpus import store_upload
+
+    corpus_dir, index_dir = _folders(corpus_dir, index_dir)
+    max_bytes = load_settings().max_upload_mb * 2**20
+    results = [store_upload(f, corpus_dir, max_bytes) for f in files]
+    for _, message in results:
+        click.echo(message)
+    if build and any(ok for ok, _ in results):
+        _build(corpus_dir, index_dir)
+    if not all(ok for ok, _ in results):
+        sys.exit(1)
 
 
 @main.command("import-feed")

@@ -61,6 +61,9 @@ class Settings:
     auth_user: str = ""
     auth_password: str = ""
     max_upload_mb: int = 10
+    ui_title: str = ""       # web UI heading; "" = the corpus folder's .rag-ui.toml, else generic text
+    ui_intro: str = ""       # web UI intro (Markdown); "" as for ui_title
+    ui_examples: str = ""    # example questions separated by "|"; "" as for ui_title
 
     def __post_init__(self) -> None:
         """:raises ConfigError: naming the setting, the allowed values and the value given."""

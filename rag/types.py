@@ -112,6 +112,14 @@ class Citation(_Record):
     end: int
     chunk_id: str
     date: str | None = None
+    anchor: str = ""
+    """``doc_id:hash:start-end:date``; filled in when empty. :func:`rag.resolve` finds the sentence after rebuilds."""
+
+    def __post_init__(self) -> None:
+        if not self.anchor:
+            from rag.anchors import make_anchor
+
+            object.__setattr__(self, "anchor", make_anchor(self.doc_id, self.quote, self.start, self.end, self.date))
 
 
 @dataclass(frozen=True)
@@ -126,6 +134,56 @@ class SentenceSupport(_Record):
 
 
 @dataclass(frozen=True)
+class StatedValue(_Record):
+    """One source's value in a :class:`Conflict`: the figure as stated, and where it is stated."""
+
+    phrase: str
+    """The value as the article states it, e.g. ``"nearly 50,000 wafers per month"``."""
+    value: float
+    unit: str
+    kind: str
+    """spaCy entity label: CARDINAL, PERCENT, MONEY, QUANTITY or DATE."""
+    projection: bool
+    """The sentence states a forecast or target ("is projected to", "will", "expected") rather than a fact."""
+    marker: int
+    doc_id: str
+    title: str
+    date: str | None
+    quote: str
+    anchor: str
+
+
+@dataclass(frozen=True)
+class Conflict(_Record):
+    """Sources behind an answer that state different values for the same quantity or event; newest value first."""
+
+    values: tuple[StatedValue, ...]
+    score: float
+
+    def summary(self, latest_first: bool = False) -> str:
+        parts = []
+        for v in self.values:
+            when = ", ".join(x for x in ("projection" if v.projection else "", _human_date(v.date)) if x)
+            parts.append(f"{v.phrase} ({when}) [{v.marker}]" if when else f"{v.phrase} [{v.marker}]")
+        if latest_first and self.values[0].date:
+            return f"Sources differ; the newest says {parts[0]}; older: " + "; ".join(parts[1:]) + "."
+        return "Sources differ: " + "; ".join(parts) + "."
+
+
+def _human_date(date: str | None) -> str:
+    """``2025-12-18`` -> ``18 Dec 2025`` (other strings are returned as they are)."""
+    import datetime
+
+    if not date:
+        return "undated"
+    try:
+        day = datetime.date.fromisoformat(date)
+        return f"{day.day} {day:%b %Y}"  # not %-d: that is glibc-only
+    except ValueError:
+        return date
+
+
+@dataclass(frozen=True)
 class Answer(_Record):
     """The result of :func:`rag.answer`.
 
@@ -137,6 +195,7 @@ class Answer(_Record):
     :param passages: what retrieval returned, best first.
     :param support: the verifier's per-sentence judgement (dropped sentences included, ``supported=False``).
     :param timings: seconds per stage (``retrieve``, ``generate``, ``verify``, ``total``).
+    :param conflicts: the cited sources that state different values for the same quantity (see rag.conflicts).
     """
 
     question: str
@@ -154,6 +213,7 @@ class Answer(_Record):
     """Why the answer is partial or not found (empty when answered)."""
     scorer: str = ""
     """Which answerability scorer decided the status (recorded for evaluation)."""
+    conflicts: list[Conflict] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
