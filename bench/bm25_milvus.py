@@ -46,10 +46,13 @@ def main() -> None:
     ids = [str(i) for i in range(len(texts))]
     qids = list(stack.hits)
     qvecs = stack.embedder.encode([stack.queries[q] for q in qids])
+    t = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         dense = MilvusStore(str(Path(tmp) / "m.db"), "dense", vectors.shape[1], 1, index_id="bench")
         dense.create()
         dense.upsert(ids, stack.chunk_doc, vectors)
+        print(json.dumps({"milvus_dense_insert_s": round(time.perf_counter() - t, 1)}), flush=True)
+        t = time.perf_counter()
         client = dense.client
         params = BM25Index().params
         analyzer = {"tokenizer": "standard", "filter": ["lowercase", {"type": "stop", "stop_words": ["_english_"]},
@@ -66,6 +69,8 @@ def main() -> None:
         client.create_collection("sparse", schema=schema, index_params=index, consistency_level="Strong")
         for s in range(0, len(ids), 1000):
             client.insert("sparse", data=[{"id": i, "text": x[:60000]} for i, x in zip(ids[s:s + 1000], texts[s:s + 1000])])
+        print(json.dumps({"milvus_bm25_insert_s": round(time.perf_counter() - t, 1)}), flush=True)
+        t = time.perf_counter()
         bm25s_hits = dict(stack.hits)
         milvus_dense, milvus_bm25 = {}, {}
         for qid, qvec in zip(qids, qvecs):
@@ -76,6 +81,7 @@ def main() -> None:
                                   search_params={"metric_type": "BM25"}, output_fields=["id"])[0]
             milvus_bm25[qid] = (d_rows, d_scores.tolist(), [int(h["id"]) for h in found],
                                 [float(h["distance"]) for h in found])
+        print(json.dumps({"milvus_searches_s": round(time.perf_counter() - t, 1)}), flush=True)
         stack.hits = milvus_dense
         results["milvus+bm25s"] = stack.score()
         stack.hits = milvus_bm25

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-QUERIES = 200
+QUERIES = 100
 
 
 def rss_mb(pid: int) -> float:

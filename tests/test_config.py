@@ -58,7 +58,7 @@ def test_openai_env_fallbacks(monkeypatch):
     ({"bm25_weight": float("nan")}, "bm25_weight must be a finite number >= 0, got nan"),
     ({"dense_weight": 0.0, "bm25_weight": 0.0}, "cannot both be 0"),
     ({"candidates": 3}, "candidates \\(3\\) must be at least k \\(6\\)"),
-    ({"embedder": "bert"}, "embedder must be one of minilm, hash, got 'bert'"),
+    ({"embedder": "bert"}, "embedder must be one of minilm, minilm-torch, hash, got 'bert'"),
     ({"precision": "fp16"}, "precision must be one of auto, fp32, bf16, got 'fp16'"),
     ({"llm_context": 200}, "llm_context \\(200\\) must be larger than llm_max_tokens \\(256\\)"),
     ({"llm_max_tokens": 0}, "llm_max_tokens must be between 1 and"),

@@ -14,6 +14,10 @@ KNOWN = {"guanlan", "veldhoven", "harbin", "eindhoven", "dongguan", "guangming",
          "smic", "ascend", "maleoon", "swaysure", "sicarrier", "hsinchu"}
 
 
+# Generic words the capitalisation heuristic also catches (the articles happen to capitalise them, e.g. "Entity List"),
+# which rag/ uses in messages about its own code ("PyTorch", "finite number", "entity"): not names from the articles.
+GENERIC = {"entity", "finite", "pytorch"}
+
 CALENDAR = {"january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
             "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
 
@@ -26,7 +30,7 @@ def corpus_names() -> set[str]:
     text = " ".join(lines)
     lower = {w for w in re.findall(r"[A-Za-z][A-Za-z0-9]+", text) if w.islower()}
     capitalised = re.findall(r"\b[a-z][a-z]*,? ([A-Z][A-Za-z0-9]{3,})", text)
-    return {w.lower() for w in capitalised if w.lower() not in lower} - CALENDAR
+    return {w.lower() for w in capitalised if w.lower() not in lower} - CALENDAR - GENERIC
 
 
 def code_words(path: Path) -> set[str]:

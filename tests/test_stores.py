@@ -232,3 +232,23 @@ def test_kill_during_milvus_build_keeps_queries_on_the_old_collection(tmp_path):
     snap = read_snapshot(current_snapshot_dir(index), full_check=True)
     snap.verify(full=True)
     assert snap.dense.count() == len(snap.chunks) and snap.manifest["store"]["kind"] == "milvus"
+
+
+def test_rows_of_an_unfinished_build_are_invisible_and_cleaned_up(corpus_copy, tmp_path, counting_embedder):
+    """What a build killed between its inserts and its switch leaves behind, written with the store's own calls."""
+    index = tmp_path / "ix"
+    _build(corpus_copy, index, counting_embedder)
+    snap = load_index(index)
+    before = [r.chunk.id for r in hybrid_search(snap, KNOWN, 5)]
+    g = snap.manifest["store"]["generation"]
+    from rag.stores.milvus_store import MilvusStore
+
+    half = MilvusStore(snap.dense.uri, snap.dense.collection, snap.vectors.shape[1], g, write_generation=g + 1)
+    fake_ids = [f"unfinished{i}" for i in range(50)]
+    half.upsert(fake_ids, ["unfinished"] * 50, snap.vectors[:50])  # near-copies of real chunks: would rank high
+    assert snap.dense.count() == len(snap.chunks) and snap.dense.missing(fake_ids) == fake_ids
+    assert [r.chunk.id for r in hybrid_search(snap, KNOWN, 5)] == before
+    assert not set(snap.dense.search(snap.vectors[0], 20)[0]) & set(fake_ids)
+    _build(corpus_copy, index, counting_embedder)  # the next build removes the leftovers before writing
+    raw = _store(index).client.query(snap.dense.collection, filter='doc_id == "unfinished"', output_fields=["id"])
+    assert raw == [] and load_index(index).manifest["store"]["generation"] == g + 1
