@@ -125,7 +125,9 @@ def answer_question(question: str, *, settings: Settings, history: list[dict] | 
         # sources that disagree about a cited figure are named side by side (rag.conflicts)
         from rag.conflicts import with_conflicts
 
+        t3 = time.perf_counter()
         text, citations, conflicts = with_conflicts(text, citations, question, passages, snapshot.documents, embed)
+        timings["conflicts"] = time.perf_counter() - t3
     return Answer(question=question, text=text, citations=citations, abstained=status != "answered",
                   passages=passages, support=support, timings=timings, backend=settings.backend,
                   rewritten_question=prep.query if prep.query != question else None, notices=notices,

@@ -194,7 +194,7 @@ class Answer(_Record):
         answer it; ``text`` says so, then gives the closest cited sentences) or ``"not_found"``.
     :param passages: what retrieval returned, best first.
     :param support: the verifier's per-sentence judgement (dropped sentences included, ``supported=False``).
-    :param timings: seconds per stage (``retrieve``, ``generate``, ``verify``, ``total``).
+    :param timings: seconds per stage (``retrieve``, ``generate``, ``verify``, ``conflicts`` when answered, ``total``).
     :param conflicts: the cited sources that state different values for the same quantity (see rag.conflicts).
     """
 
