@@ -2,7 +2,10 @@
 
 The model is a scikit-learn logistic regression over the evidence features in ``rag.backends.extractive.FEATURES``
 (similarity, focus-term coverage, answer type found by spaCy NER, names consistent with the article and with the
-sentence window, retrieval score), standardised, L2-regularised. Thresholds for the three outcomes are chosen on
+sentence window, retrieval score) and the learned answer scorer's score (``rag/scorer.py``), standardised,
+L2-regularised. Two choices are made on dev by leave-one-out: the weight of the answer score in sentence ranking
+(``--answer-weights``; which sentence becomes the lead) and whether the answer-score features enter the model (kept
+only if they raise the leave-one-out ROC AUC). Thresholds for the three outcomes are chosen on
 leave-one-out probabilities of the dev questions (never on the test split):
 
 - ``answer_threshold``: the lowest threshold at which at most ``--max-unanswerable-answered`` of the unanswerable dev
@@ -19,14 +22,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
 
 from rag.answering import prepare, vector_cache
-from rag.backends.extractive import FEATURES, MODEL_PATH, SCORER, Extractive
+from rag.backends.extractive import FEATURES, MODEL_PATH, Extractive
 from rag.config import load_settings
-from rag.evaluate import load_qa
+from rag.evaluate import fact_found, load_qa
+
+SCORER = "logistic-evidence-v3"
+SCORE_FEATURES = ("answer_score", "top_answer_score")
 from rag.index import load_index
 
 
@@ -47,43 +54,84 @@ def main() -> None:
     ap.add_argument("--min-answerable-shown", type=float, default=0.97)
     ap.add_argument("--write", action="store_true", help="write rag/answerability.json")
     ap.add_argument("--features", help="cache the dev features in this .npz (reused when it exists)")
+    ap.add_argument("--fold-scorers", nargs="+", help="the cross-fitting answer scorers, one folder per dev fold "
+                    "(train/answer_scorer.py --stage dev); without it the shipped scorer is used")
+    ap.add_argument("--answer-weights", type=float, nargs="+", default=[0.0, 0.5, 1.0, 2.0],
+                    help="weights of the learned answer score in sentence ranking to compare on dev")
     args = ap.parse_args()
     if args.features and Path(args.features).exists():
         data = np.load(args.features)
-        return choose(data["X"], data["y"], args)
+        args.fold_scorers = args.fold_scorers or (["cached"] if bool(data["cross_fitted"]) else None)
+        return choose(data["X"], data["y"], args, float(data["weight"]))
     settings = load_settings(index_dir=args.index)
     snapshot = load_index(args.index)
-    ex = Extractive(snapshot, vector_cache(snapshot))
-    X, y = [], []
     items = load_qa(args.qa, "dev")
-    for q in items:
-        prep = prepare(q.question, q.history, snapshot, settings, settings.k)
-        cands = ex.candidates(prep.info, prep.qvec, prep.passages, prep.extra_entities)
-        lead = ex.lead(prep.info, cands)
-        nxt = ex._neighbour(lead, cands, prep.info)
-        if nxt is not None:
-            lead.typed = True
-        X.append(ex.features(prep.info, lead, cands, prep.passages))
-        y.append(1 if q.answerable else 0)
-    X, y = np.asarray(X), np.asarray(y)
+    if args.fold_scorers:  # cross-fitting: each question is scored by the model that did not train on it
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "train"))
+        from answer_scorer import DEV_FOLDS, dev_fold
+
+        from rag.scorer import CrossEncoder
+
+        if len(args.fold_scorers) != DEV_FOLDS:
+            raise SystemExit(f"--fold-scorers needs {DEV_FOLDS} folders (train/answer_scorer.py --stage dev)")
+        by_fold = [Extractive(snapshot, vector_cache(snapshot), CrossEncoder(Path(d))) for d in args.fold_scorers]
+        backends = [by_fold[dev_fold(q.id)] for q in items]
+    else:
+        backends = [Extractive(snapshot, vector_cache(snapshot))] * len(items)
+    preps = [prepare(q.question, q.history, snapshot, settings, settings.k) for q in items]
+    y = np.asarray([1 if q.answerable else 0 for q in items])
+    runs = {}
+    for weight in args.answer_weights:
+        X, hits = [], []
+        for q, prep, ex in zip(items, preps, backends):
+            ex.answer_weight = weight
+            cands = ex.candidates(prep.info, prep.qvec, prep.passages, prep.extra_entities)
+            lead = ex.lead(prep.info, cands)
+            nxt = ex._neighbour(lead, cands, prep.info)
+            if nxt is not None:
+                lead.typed = True
+            X.append(ex.features(prep.info, lead, cands, prep.passages))
+            if q.answerable and q.key_facts:
+                shown = lead.window + (f" {nxt.text}" if nxt is not None else "")
+                hits.append(any(fact_found(shown, f) for f in q.key_facts))
+        runs[weight] = (np.asarray(X), float(np.mean(hits)))
+        print(f"answer weight {weight}: lead window holds a key fact for {runs[weight][1]:.3f} of answerable dev "
+              "questions")
+    best = max(runs, key=lambda w: (round(runs[w][1], 3), -w))
+    X = runs[best][0]
+    print(f"chosen answer weight {best}")
     if args.features:
-        np.savez(args.features, X=X, y=y)
-    choose(X, y, args)
+        np.savez(args.features, X=X, y=y, weight=best, cross_fitted=bool(args.fold_scorers))
+    choose(X, y, args, best)
 
 
-def choose(X: np.ndarray, y: np.ndarray, args) -> None:
+def leave_one_out(X: np.ndarray, y: np.ndarray, c: float) -> np.ndarray:
+    return np.array([fit(np.delete(X, i, 0), np.delete(y, i), c).predict_proba(X[i : i + 1])[0, 1]
+                     for i in range(len(y))])
+
+
+def choose(X_all: np.ndarray, y: np.ndarray, args, answer_weight: float) -> None:
     from sklearn.metrics import roc_auc_score
 
-    loo = np.array([fit(np.delete(X, i, 0), np.delete(y, i), args.c).predict_proba(X[i : i + 1])[0, 1]
-                    for i in range(len(y))])
-    print(f"dev questions {len(y)} ({y.sum()} answerable); leave-one-out ROC AUC {roc_auc_score(y, loo):.3f}")
+    sets = {"evidence": [f for f in FEATURES if f not in SCORE_FEATURES], "evidence+answer_score": list(FEATURES),
+            "answer_score only": list(SCORE_FEATURES)}
+    aucs = {}
+    for name, cols in sets.items():
+        loo = leave_one_out(X_all[:, [FEATURES.index(f) for f in cols]], y, args.c)
+        aucs[name] = (roc_auc_score(y, loo), cols, loo)
+        print(f"features {name}: leave-one-out ROC AUC {aucs[name][0]:.3f}")
+    name = max(("evidence", "evidence+answer_score"), key=lambda n: aucs[n][0])
+    auc_value, names, loo = aucs[name]
+    X = X_all[:, [FEATURES.index(f) for f in names]]
+    print(f"dev questions {len(y)} ({y.sum()} answerable); chosen features: {name}, leave-one-out ROC AUC "
+          f"{auc_value:.3f}")
     grid = np.round(np.arange(0.05, 0.96, 0.05), 2)
     for th in grid:
         print(f"  threshold {th:.2f}: answerable >= th {np.mean(loo[y == 1] >= th):.2f}, "
               f"unanswerable >= th {np.mean(loo[y == 0] >= th):.2f}")
     # the backend's hard checks: every name of the question in the lead's article, and the answer type present
     # (requiring the names in the lead's sentence window as well cost 10% of answerable dev questions: not used)
-    ok = (X[:, FEATURES.index("entities_in_doc")] == 1) & (X[:, FEATURES.index("typed")] == 1)
+    ok = (X_all[:, FEATURES.index("entities_in_doc")] == 1) & (X_all[:, FEATURES.index("typed")] == 1)
     for th in grid:
         ans = (loo >= th) & ok
         print(f"  with checks, threshold {th:.2f}: answered {np.mean(ans[y == 1]):.2f} of answerable, "
@@ -93,10 +141,12 @@ def choose(X: np.ndarray, y: np.ndarray, args) -> None:
     partial_t = min(partial_t, answer_t)
     model = fit(X, y, args.c)
     scaler, lr = model[0], model[1]
-    out = {"scorer": SCORER, "features": list(FEATURES), "mean": scaler.mean_.tolist(), "scale": scaler.scale_.tolist(),
+    out = {"scorer": SCORER, "features": list(names), "answer_weight": answer_weight, "mean": scaler.mean_.tolist(), "scale": scaler.scale_.tolist(),
            "weights": lr.coef_[0].tolist(), "bias": float(lr.intercept_[0]), "answer_threshold": answer_t,
            "partial_threshold": partial_t, "trained_on": f"{args.qa} (split dev)", "questions": int(len(y)),
-           "loo_auc": round(float(roc_auc_score(y, loo)), 4)}
+           "answer_scores": "out-of-fold (cross-fitted)" if getattr(args, "fold_scorers", None) else "shipped scorer",
+           "loo_auc": round(float(auc_value), 4),
+           "loo_auc_by_features": {n: round(float(a[0]), 4) for n, a in aucs.items()}}
     print(json.dumps({k: out[k] for k in ("weights", "bias", "answer_threshold", "partial_threshold")}))
     if args.write:
         MODEL_PATH.write_text(json.dumps(out, indent=1) + "\n")

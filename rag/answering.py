@@ -132,4 +132,5 @@ def answer_question(question: str, *, settings: Settings, history: list[dict] | 
                   passages=passages, support=support, timings=timings, backend=settings.backend,
                   rewritten_question=prep.query if prep.query != question else None, notices=notices,
                   status=status, reason=reason if status != "answered" else "", scorer=draft.scorer,
-                  conflicts=conflicts)
+                  conflicts=conflicts,
+                  confidence=round(draft.probability, 4) if draft.probability is not None else None)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.mentions import Mention, asks_for_latest, mentions  # noqa: F401  (re-exported)
+from rag.mentions import Mention, asks_for_latest, mentions, mentions_many  # noqa: F401  (re-exported)
 from rag.types import Citation, Conflict, RetrievedChunk, StatedValue
 
 WEIGHTS = (0.1, 0.6, 0.2, 0.1)
@@ -103,6 +103,7 @@ def candidate_pairs(question: str, citations: list[Citation], passages: list[Ret
         for a, b in chunk.sentences or ((chunk.start, chunk.end),):
             others.setdefault((chunk.doc_id, a), _Sentence(chunk.doc_id, chunk, a, b, docs[chunk.doc_id].text[a:b]))
     qvec = embed([question])[0]
+    mentions_many([c.quote for c in citations] + [o.text for o in others.values()])  # one batched parse
     found = []
     for cite in citations:
         if not mentions(cite.quote):

@@ -99,6 +99,10 @@ class WordPieceCounter:
         return len(self._tok.encode(text, add_special_tokens=False).ids)
 
 
+SMALL_BATCH = 8
+"""Up to this many texts run as one request on one thread; more are split across the CPU's streams."""
+
+
 class OpenVINOEmbedder:
     """all-MiniLM-L6-v2 exported to ONNX, run by OpenVINO on the CPU, tokenised by HF ``tokenizers``."""
 
@@ -130,6 +134,7 @@ class OpenVINOEmbedder:
         self._request = self._model.create_infer_request()
         streams = max(1, int(self._model.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS")))
         self._queue = ov.AsyncInferQueue(self._model, streams)
+        self._small_queue = ov.AsyncInferQueue(self._model, streams)  # queries' sentence sets; builds use _queue
         self.batch_size = batch_size
         self.dim = int(self._model.output(0).get_partial_shape()[1].get_length())
         self.max_tokens = MAX_SEQ_LENGTH - 2
@@ -154,13 +159,29 @@ class OpenVINOEmbedder:
     def encode(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
         texts = list(texts)
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        if len(texts) <= self.batch_size:  # a query or a few sentences: one request, one thread
+        if len(texts) <= SMALL_BATCH:  # a query or a few sentences: one request, one thread
             if texts:
                 feeds = self._feeds(texts)
                 with self._lock:
                     out[:] = self._normalise(self._request.infer(feeds)[0])
                 if progress:
                     progress(len(texts))
+            return out
+        if len(texts) <= self.batch_size:  # an answer's candidate sentences: one request per stream, by length
+            order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+            step = -(-len(order) // len(self._small_queue))  # contiguous length ranges: little padding
+            parts = [order[b : b + step] for b in range(0, len(order), step)]
+
+            def fill(request, idx: list[int]) -> None:
+                out[idx] = self._normalise(request.get_output_tensor(0).data)
+
+            with self._lock:
+                self._small_queue.set_callback(fill)
+                for idx in parts:
+                    self._small_queue.start_async(self._feeds([texts[i] for i in idx]), idx)
+                self._small_queue.wait_all()
+            if progress:
+                progress(len(texts))
             return out
         # Sorting by length keeps padding low; the order is restored by the index assignment.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)

@@ -226,7 +226,31 @@ def _years(ent) -> frozenset[str]:
 @lru_cache(maxsize=4096)
 def mentions(sentence: str) -> tuple[Mention, ...]:
     """Every number in ``sentence`` that has a value and a unit (see the module docstring)."""
-    doc = parsed()(sentence)
+    return mentions_many([sentence])[0]
+
+
+_mention_cache: dict[str, tuple[Mention, ...]] = {}
+_CACHE_SIZE = 20000
+
+
+def _may_hold_number(sentence: str) -> bool:
+    """A cheap pre-check: a mention needs a digit or a number word, so other sentences are not parsed."""
+    return bool(re.search(r"\d", sentence)) or any(w in _WORDS for w in re.findall(r"[a-z]+", sentence.lower()))
+
+
+def mentions_many(sentences: list[str]) -> list[tuple[Mention, ...]]:
+    """:func:`mentions` of each sentence: one batched spaCy call for those not seen before (results are cached,
+    corpus sentences recur across questions)."""
+    todo = list(dict.fromkeys(s for s in sentences if s not in _mention_cache and _may_hold_number(s)))
+    if todo:
+        if len(_mention_cache) > _CACHE_SIZE:
+            _mention_cache.clear()
+        for sentence, doc in zip(todo, parsed().pipe(todo, batch_size=64)):
+            _mention_cache[sentence] = _from_doc(doc, sentence)
+    return [_mention_cache.get(s, ()) for s in sentences]
+
+
+def _from_doc(doc, sentence: str) -> tuple[Mention, ...]:
     found = []
     for ent in _spans(doc):
         number = _number(ent.text, ent.label_)

@@ -214,6 +214,9 @@ class Answer(_Record):
     scorer: str = ""
     """Which answerability scorer decided the status (recorded for evaluation)."""
     conflicts: list[Conflict] = field(default_factory=list)
+    confidence: float | None = None
+    """The scorer's probability that the lead sentence answers the question (``None`` when no scorer ran, e.g. an
+    LLM draft that was kept)."""
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)

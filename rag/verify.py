@@ -11,7 +11,9 @@ overlap) and reads the *window* around it (that sentence and its neighbours). Th
 3. every clause of it finds at least :data:`CLAUSE_COVERAGE` of its content words in the window (an appended,
    unsupported clause fails even when the rest is a quote);
 4. its polarity agrees with the evidence: a negation the evidence lacks, a negation the evidence has but the claim
-   drops, or a word whose antonym the evidence uses instead ("rose" vs "fell") is a contradiction.
+   drops, or a word whose antonym the evidence uses instead ("rose" vs "fell") is a contradiction;
+5. unless it is a verbatim quote, the learned support model (a cross-encoder over (claim, window) trained on SciFact
+   rationales and synthetic perturbations, :mod:`rag.scorer`) scores it at or above its cross-validated floor.
 
 Checks 2-4 run on every path, quotes included. Markers that point at no passage are removed; a sentence without
 a valid marker is matched against all retrieved passages and gets a marker only if one supports it.
@@ -158,8 +160,13 @@ def polarity_conflict(claim: str, evidence: str) -> str:
 class Verifier:
     """Checks drafts against passages using the index's own embedder (vectors cached per text)."""
 
-    def __init__(self, embed):
+    def __init__(self, embed, support=None):
+        """``support``: the learned support model (default: the shipped one); ``False`` checks with the rules only
+        (used to measure what the model adds)."""
+        from rag.scorer import support_model
+
         self._embed = embed
+        self._support = support_model() if support is None else (support or None)
 
     def _sentences(self, chunk: Chunk) -> list[tuple[int, int]]:
         return list(chunk.sentences) or [(chunk.start, chunk.end)]
@@ -207,6 +214,11 @@ class Verifier:
         elif weakest < CLAUSE_COVERAGE:
             reason = f"a clause is not in the cited passage ({weakest:.2f} of its words)"
         supported = not missing and not conflict and weakest >= CLAUSE_COVERAGE and score >= SUPPORT_THRESHOLD
+        if supported and not quotes and self._support is not None:
+            learned = float(self._support([(text, window)])[0])
+            floor = float(self._support.meta["floor"])
+            if learned < floor:
+                supported, reason = False, f"the support model does not find it in the cited passage ({learned:.2f} < {floor:.2f})"
         return j, score, supported, reason
 
     def _best(self, text: str, vec: np.ndarray, pool: list[int], passages: list[RetrievedChunk],

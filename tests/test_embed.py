@@ -140,7 +140,7 @@ def test_serve_warms_model_and_index_before_announcing_the_url(monkeypatch, real
     import gradio as gr
 
     import ui.app
-    from rag import embed, index
+    from rag import embed, snapshot as index
 
     state = {}
 

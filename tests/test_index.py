@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import rag.index as index_mod
+import rag.snapshot as snapshot_mod
 from rag.chunk import ChunkerSettings
 from rag.errors import IndexCorruptError, IndexMissingError
 from rag.index import build_index, current_snapshot_dir, index_status, load_index, read_snapshot
@@ -102,7 +103,7 @@ class TestCorruption:
         _build(corpus_copy, tmp_path / "ix", counting_embedder)
         snap_dir = current_snapshot_dir(tmp_path / "ix")
         damage(snap_dir / name)
-        index_mod._loaded.clear()
+        snapshot_mod._loaded.clear()
         with pytest.raises(IndexCorruptError) as err:
             load_index(tmp_path / "ix")
         assert name.split("/")[0] in str(err.value) and "rag build" in str(err.value)
@@ -172,7 +173,7 @@ class TestBrokenManifest:
         _build(corpus_copy, tmp_path / "ix", counting_embedder)
         snap_dir = current_snapshot_dir(tmp_path / "ix")
         _edit_manifest(snap_dir, edit)
-        index_mod._loaded.clear()
+        snapshot_mod._loaded.clear()
         with pytest.raises(IndexCorruptError, match=reason) as err:
             load_index(tmp_path / "ix")
         assert err.value.path == snap_dir / "manifest.json"
@@ -205,7 +206,7 @@ class TestBrokenRecords:
         damage(rows)
         path.write_text("".join(json.dumps(r) + "\n" for r in rows))
         _edit_manifest(snap_dir, lambda m: m["files_written"][name].update(bytes=path.stat().st_size))
-        index_mod._loaded.clear()
+        snapshot_mod._loaded.clear()
         with pytest.raises(IndexCorruptError, match=reason) as err:
             load_index(tmp_path / "ix")
         assert err.value.path == path

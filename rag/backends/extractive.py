@@ -26,8 +26,10 @@ from pathlib import Path
 
 import numpy as np
 
+from rag import nlp
 from rag.backends import Draft, Prepared
 from rag.questions import GENERIC_WORDS, QuestionInfo, demonym_of, has_type, plain_words
+from rag.scorer import pair
 from rag.types import RetrievedChunk
 from rag.verify import DraftSentence
 
@@ -35,21 +37,38 @@ REDUNDANT_COSINE = 0.85
 RELATIVE_SCORE = 0.6
 FEATURES = ("cosine", "sentence_coverage", "passage_coverage", "unmatched_focus_0.5", "unmatched_focus_0.6",
             "min_focus_similarity", "typed", "entities_in_doc", "entities_in_sentence", "entities_in_window",
-            "top_cosine", "retrieval_score")
+            "top_cosine", "retrieval_score", "answer_score", "top_answer_score")
 MODEL_PATH = Path(__file__).resolve().parents[1] / "answerability.json"
-SCORER = "logistic-evidence-v2"
+TYPED_CANDIDATES = 12
+"""Sentences (best first by similarity and coverage) checked for the answer type with spaCy NER."""
+SCORED_CANDIDATES = 4
+"""Sentences (best first) read by the learned answer scorer (:mod:`rag.scorer`)."""
 
 
 @lru_cache(maxsize=1)
 def model() -> dict:
-    """Logistic-regression weights over :data:`FEATURES` and the dev-chosen thresholds."""
+    """Logistic-regression weights over the features it names (a subset of :data:`FEATURES`), the dev-chosen
+    thresholds and the weight of the learned answer score in sentence ranking."""
     return json.loads(MODEL_PATH.read_text())
+
+
+def scorer_name() -> str:
+    """Which scorer decided the outcome: the answerability model, and the cross-encoder it reads."""
+    from rag.scorer import MODEL_DIR
+
+    return f"{model()['scorer']}+{json.loads((MODEL_DIR / 'scorer.json').read_text())['name']}"
+
+
+def select(features: list[float]) -> list[float]:
+    """The model's features, in its order, out of the full :data:`FEATURES` vector."""
+    names = model()["features"]
+    return [features[FEATURES.index(n)] for n in names]
 
 
 def answerability(features: list[float]) -> float:
     """Probability that the lead sentence answers the question."""
     m = model()
-    z = (np.asarray(features) - np.asarray(m["mean"])) / np.asarray(m["scale"])
+    z = (np.asarray(select(features)) - np.asarray(m["mean"])) / np.asarray(m["scale"])
     return float(1 / (1 + np.exp(-(z @ np.asarray(m["weights"]) + m["bias"]))))
 
 
@@ -61,10 +80,13 @@ class Candidate:
     text: str
     window: str = ""
     next_start: int | None = None
+    before: str = ""
+    after: str = ""
     cos: float = 0.0
     coverage: float = 0.0
     passage_coverage: float = 0.0
-    typed: bool = False
+    typed: bool | None = None  # None: not checked yet (see Extractive.typed)
+    answer_score: float = 0.0
     entities_in_doc: float = 1.0
     entities_in_sentence: float = 1.0
     entities_in_window: float = 1.0
@@ -93,9 +115,19 @@ class Extractive:
 
     name = "extractive"
 
-    def __init__(self, snapshot, embed):
+    def __init__(self, snapshot, embed, scorer=None):
+        from rag.scorer import answer_scorer
+
         self.snapshot, self.embed = snapshot, embed
         self.bm25 = snapshot.bm25
+        self.scorer = scorer or answer_scorer()
+        self.answer_weight = float(model().get("answer_weight", 0.0))
+
+    def typed(self, c: Candidate, info: QuestionInfo) -> bool:
+        """Whether ``c`` holds the expected answer type (spaCy NER, checked once per candidate)."""
+        if c.typed is None:
+            c.typed = has_type(c.text, info.answer_type)
+        return c.typed
 
     def _terms(self, text: str) -> list[str]:
         return [t for t in self.bm25.query_terms(text) if t]
@@ -125,7 +157,9 @@ class Extractive:
                 s_terms = set(self._terms(text))
                 cov = sum(w for t, w in weights.items() if t in s_terms) / total
                 cand = Candidate(p, start, end, text, window, spans[i + 1][0] if i + 1 < len(spans) else None,
-                                 coverage=cov, passage_coverage=p_cov, typed=has_type(text, info.answer_type))
+                                 doc_text[slice(*spans[i - 1])] if i > 0 else "",
+                                 doc_text[slice(*spans[i + 1])] if i + 1 < len(spans) else "",
+                                 coverage=cov, passage_coverage=p_cov)
                 if ents:
                     cand.entities_in_doc = sum(contains(doc_full, e) for e in ents) / len(ents)
                     cand.entities_in_sentence = sum(contains(text, e) for e in info.entities) / max(1, len(info.entities))
@@ -137,7 +171,18 @@ class Extractive:
         sims = self.embed([c.text for c in cands]) @ qvec
         for c, s in zip(cands, sims):
             c.cos = float(s)
-            c.score = c.cos + 0.8 * c.coverage + 0.2 * c.passage_coverage + 0.25 * c.typed + 0.1 * c.entities_in_sentence
+            c.score = c.cos + 0.8 * c.coverage + 0.2 * c.passage_coverage + 0.1 * c.entities_in_sentence
+        cands.sort(key=lambda c: -c.score)
+        # NER only where it can matter: the answer-type bonus (0.25) reorders near the top, not from far below.
+        nlp.entities_many([c.text for c in cands[:TYPED_CANDIDATES]])  # one batched spaCy call warms the cache
+        for c in cands[:TYPED_CANDIDATES]:
+            c.score += 0.25 * self.typed(c, info)
+        cands.sort(key=lambda c: -c.score)
+        top = cands[:SCORED_CANDIDATES]
+        scores = self.scorer([pair(info.text, c.text, c.before, c.after) for c in top])
+        for c, s in zip(top, scores):
+            c.answer_score = float(s)
+            c.score += self.answer_weight * c.answer_score
         return sorted(cands, key=lambda c: -c.score)
 
     def features(self, info: QuestionInfo, lead: Candidate, cands: list[Candidate],
@@ -166,19 +211,21 @@ class Extractive:
             sum(x < 0.5 for x in sims) / n,
             sum(x < 0.6 for x in sims) / n,
             min(sims + [1.0]),
-            float(lead.typed),
+            float(self.typed(lead, info)),
             lead.entities_in_doc,
             lead.entities_in_sentence,
             lead.entities_in_window,
             cands[0].cos,
             float(passages[lead.passage].score),
+            lead.answer_score,
+            max(c.answer_score for c in cands[:SCORED_CANDIDATES]),
         ]
 
     def lead(self, info: QuestionInfo, cands: list[Candidate]) -> Candidate:
         """The best of the top three sentences that holds the expected answer type (itself, or in the sentence right
         after it) and the question's names."""
         for c in cands[:3]:
-            if (c.typed or self._neighbour(c, cands, info) is not None) and c.entities_in_doc == 1.0:
+            if (self.typed(c, info) or self._neighbour(c, cands, info) is not None) and c.entities_in_doc == 1.0:
                 return c
         return cands[0]
 
@@ -187,7 +234,8 @@ class Extractive:
         nxt = next((c for c in cands if c.passage == lead.passage and c.start == lead.next_start), None)
         if nxt is None:
             return None
-        if (not lead.typed and nxt.typed) or (info.answer_type == "list" and nxt.typed and nxt.coverage > 0):
+        lead_typed, nxt_typed = self.typed(lead, info), self.typed(nxt, info)
+        if (not lead_typed and nxt_typed) or (info.answer_type == "list" and nxt_typed and nxt.coverage > 0):
             return nxt
         return None
 
@@ -195,7 +243,7 @@ class Extractive:
         info, passages = prep.info, prep.passages
         cands = self.candidates(info, prep.qvec, passages, prep.extra_entities)
         if not cands:
-            return Draft([], "not_found", "no passages were retrieved", scorer=SCORER)
+            return Draft([], "not_found", "no passages were retrieved", scorer=scorer_name())
         lead = self.lead(info, cands)
         nxt = self._neighbour(lead, cands, info)
         if nxt is not None and not lead.typed:
@@ -216,7 +264,7 @@ class Extractive:
             else:
                 reason = "the closest sentences are related but may not answer it"
         if status == "not_found":
-            return Draft([], status, reason, probability, SCORER)
+            return Draft([], status, reason, probability, scorer_name())
         if status == "partial":
             chosen = [lead] + ([nxt] if nxt is not None else [])
             chosen += [c for c in cands[:3] if c is not lead and c is not nxt][: max(0, 2 - len(chosen))]
@@ -227,7 +275,8 @@ class Extractive:
         for c in chosen:
             doc_order.setdefault(passages[c.passage].doc_id, len(doc_order))
         chosen.sort(key=lambda c: (doc_order[passages[c.passage].doc_id], c.start))
-        return Draft([DraftSentence(c.text, (c.passage + 1,)) for c in chosen], status, reason, probability, SCORER)
+        return Draft([DraftSentence(c.text, (c.passage + 1,)) for c in chosen], status, reason, probability,
+                     scorer_name())
 
     def _select(self, info: QuestionInfo, lead: Candidate, nxt: Candidate | None, cands: list[Candidate],
                 max_sentences: int) -> list[Candidate]:
@@ -237,7 +286,7 @@ class Extractive:
         for c in cands:
             if len(chosen) >= limit or c.score < RELATIVE_SCORE * lead.score:
                 break
-            if any(c is o for o in chosen) or not c.typed or c.entities_in_doc < 1.0:
+            if any(c is o for o in chosen) or not self.typed(c, info) or c.entities_in_doc < 1.0:
                 continue
             if max(float(vecs[id(c)] @ vecs[id(o)]) for o in chosen) >= REDUNDANT_COSINE:
                 continue

