@@ -163,10 +163,14 @@ class Verifier:
     def __init__(self, embed, support=None):
         """``support``: the learned support model (default: the shipped one); ``False`` checks with the rules only
         (used to measure what the model adds)."""
+        self._embed = embed
+        self._given = support  # loaded on first use: extractive answers are verbatim quotes and never need it
+
+    @property
+    def _support(self):
         from rag.scorer import support_model
 
-        self._embed = embed
-        self._support = support_model() if support is None else (support or None)
+        return support_model() if self._given is None else (self._given or None)
 
     def _sentences(self, chunk: Chunk) -> list[tuple[int, int]]:
         return list(chunk.sentences) or [(chunk.start, chunk.end)]
