@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 from rag.nlp import parsed
 
@@ -223,7 +222,6 @@ def _years(ent) -> frozenset[str]:
     return frozenset(found)
 
 
-@lru_cache(maxsize=4096)
 def mentions(sentence: str) -> tuple[Mention, ...]:
     """Every number in ``sentence`` that has a value and a unit (see the module docstring)."""
     return mentions_many([sentence])[0]
