@@ -61,8 +61,7 @@ def main() -> None:
     args = ap.parse_args()
     if args.features and Path(args.features).exists():
         data = np.load(args.features)
-        args.fold_scorers = args.fold_scorers or (["cached"] if bool(data["cross_fitted"]) else None)
-        return choose(data["X"], data["y"], args, float(data["weight"]))
+        return choose(data["X"], data["y"], args, float(data["weight"]), bool(data["cross_fitted"]))
     settings = load_settings(index_dir=args.index)
     snapshot = load_index(args.index)
     items = load_qa(args.qa, "dev")
@@ -102,7 +101,7 @@ def main() -> None:
     print(f"chosen answer weight {best}")
     if args.features:
         np.savez(args.features, X=X, y=y, weight=best, cross_fitted=bool(args.fold_scorers))
-    choose(X, y, args, best)
+    choose(X, y, args, best, bool(args.fold_scorers))
 
 
 def leave_one_out(X: np.ndarray, y: np.ndarray, c: float) -> np.ndarray:
@@ -110,7 +109,7 @@ def leave_one_out(X: np.ndarray, y: np.ndarray, c: float) -> np.ndarray:
                      for i in range(len(y))])
 
 
-def choose(X_all: np.ndarray, y: np.ndarray, args, answer_weight: float) -> None:
+def choose(X_all: np.ndarray, y: np.ndarray, args, answer_weight: float, cross_fitted: bool) -> None:
     from sklearn.metrics import roc_auc_score
 
     sets = {"evidence": [f for f in FEATURES if f not in SCORE_FEATURES], "evidence+answer_score": list(FEATURES),
@@ -144,7 +143,7 @@ def choose(X_all: np.ndarray, y: np.ndarray, args, answer_weight: float) -> None
     out = {"scorer": SCORER, "features": list(names), "answer_weight": answer_weight, "mean": scaler.mean_.tolist(), "scale": scaler.scale_.tolist(),
            "weights": lr.coef_[0].tolist(), "bias": float(lr.intercept_[0]), "answer_threshold": answer_t,
            "partial_threshold": partial_t, "trained_on": f"{args.qa} (split dev)", "questions": int(len(y)),
-           "answer_scores": "out-of-fold (cross-fitted)" if getattr(args, "fold_scorers", None) else "shipped scorer",
+           "answer_scores": "out-of-fold (cross-fitted)" if cross_fitted else "shipped scorer",
            "loo_auc": round(float(auc_value), 4),
            "loo_auc_by_features": {n: round(float(a[0]), 4) for n, a in aucs.items()}}
     print(json.dumps({k: out[k] for k in ("weights", "bias", "answer_threshold", "partial_threshold")}))

@@ -46,13 +46,32 @@ from rag.types import BuildReport, Chunk, Document
 from rag.stores import StoreSpec, write_store
 # the read side lives in rag.snapshot; its names stay importable from here
 from rag.snapshot import (  # noqa: F401
-    CURRENT, FORMAT, IndexSnapshot, _fsync_dir, _sha256_file, _write_bytes, _write_jsonl, corpus_hashes,
+    CURRENT, FORMAT, IndexSnapshot, _sha256_file, corpus_hashes,
     current_snapshot_dir, load_index, read_manifest, read_snapshot, verify_snapshot_files,
 )
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
 """``progress(done, total)`` for the embedding step."""
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    with open(path, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _write_jsonl(path: Path, rows: list[dict]) -> None:
+    _write_bytes(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode())
 
 
 @dataclass(frozen=True)

@@ -76,9 +76,8 @@ class CrossEncoder:
         self._inputs = {i.get_any_name() for i in compiled.inputs}
         self._lock = threading.Lock()
 
-    def _feeds(self, rows: list) -> dict[str, np.ndarray]:
-        """Model inputs for (a, b) tuples or {"a", "b"} records."""
-        pairs = [(r["a"], r["b"]) if isinstance(r, dict) else tuple(r) for r in rows]
+    def feeds(self, pairs: list[tuple[str, str]]) -> dict[str, np.ndarray]:
+        """Model inputs for (a, b) pairs."""
         encs = self._tok.encode_batch(pairs)
         return {"input_ids": np.array([e.ids for e in encs], dtype=np.int64),
                 "attention_mask": np.array([e.attention_mask for e in encs], dtype=np.int64),
@@ -87,7 +86,7 @@ class CrossEncoder:
     def logits(self, pairs: list[tuple[str, str]]) -> np.ndarray:
         if not pairs:
             return np.zeros(0, dtype=np.float32)
-        feeds = self._feeds(pairs)
+        feeds = self.feeds(pairs)
         with self._lock:
             out = self._request.infer({k: v for k, v in feeds.items() if k in self._inputs})[0]
             return np.array(out, dtype=np.float32).reshape(-1)  # a copy: OpenVINO reuses its output buffers
@@ -95,9 +94,6 @@ class CrossEncoder:
     def __call__(self, pairs: list[tuple[str, str]]) -> np.ndarray:
         """Probability-like scores in (0, 1), one per pair."""
         return 1.0 / (1.0 + np.exp(-self.logits(pairs)))
-
-
-AnswerScorer = CrossEncoder  # the answer scorer is the default folder
 
 
 @lru_cache(maxsize=1)

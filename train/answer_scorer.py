@@ -279,21 +279,22 @@ def stage_export(args) -> None:
     import onnxruntime as ort
     from finetune import export_openvino
 
-    from rag.scorer import AnswerScorer
+    from rag.scorer import CrossEncoder
 
     work = Path(args.work)
     export_openvino(work / "model", work / "model.fp32.onnx", work / "squad-ov" / MODEL_NAME)
     (work / "squad-ov" / META_NAME).write_text(json.dumps({"name": f"{NAME}-squad", "max_length": MAX_LENGTH}))
     data = {a["title"]: a for a in json.loads(Path(args.squad).read_text(encoding="utf-8"))["data"]}
-    metrics = {"squad_only": heldout_metrics(AnswerScorer(work / "squad-ov"), data)}
-    shipped = AnswerScorer(MODEL_DIR)
+    metrics = {"squad_only": heldout_metrics(CrossEncoder(work / "squad-ov"), data)}
+    shipped = CrossEncoder(MODEL_DIR)
     metrics["shipped"] = heldout_metrics(shipped, data)
     # shipped (fp16 weights, bf16 compute) vs its fp32 ONNX graph on held-out pairs
     rows = read_jsonl(work / "heldout.jsonl")[:400]
+    pairs = [(r["a"], r["b"]) for r in rows]
     session = ort.InferenceSession(str(work / "dev-all.fp32.onnx"), providers=["CPUExecutionProvider"])
-    a = shipped(rows)
-    b = np.concatenate([1 / (1 + np.exp(-session.run(None, shipped._feeds(rows[i : i + 16]))[0].reshape(-1)))
-                        for i in range(0, len(rows), 16)])
+    a = shipped(pairs)
+    b = np.concatenate([1 / (1 + np.exp(-session.run(None, shipped.feeds(pairs[i : i + 16]))[0].reshape(-1)))
+                        for i in range(0, len(pairs), 16)])
     metrics["shipped_vs_fp32_pearson"] = round(float(np.corrcoef(a, b)[0, 1]), 5)
     metrics["shipped_vs_fp32_max_abs"] = round(float(np.abs(a - b).max()), 4)
     labels = [r["label"] for r in rows]

@@ -52,13 +52,6 @@ def model() -> dict:
     return json.loads(MODEL_PATH.read_text())
 
 
-def scorer_name() -> str:
-    """Which scorer decided the outcome: the answerability model, and the cross-encoder it reads."""
-    from rag.scorer import MODEL_DIR
-
-    return f"{model()['scorer']}+{json.loads((MODEL_DIR / 'scorer.json').read_text())['name']}"
-
-
 def select(features: list[float]) -> list[float]:
     """The model's features, in its order, out of the full :data:`FEATURES` vector."""
     names = model()["features"]
@@ -122,6 +115,7 @@ class Extractive:
         self.bm25 = snapshot.bm25
         self.scorer = scorer or answer_scorer()
         self.answer_weight = float(model().get("answer_weight", 0.0))
+        self.scorer_name = f"{model()['scorer']}+{self.scorer.name}"  # which models decided the outcome
 
     def typed(self, c: Candidate, info: QuestionInfo) -> bool:
         """Whether ``c`` holds the expected answer type (spaCy NER, checked once per candidate)."""
@@ -243,7 +237,7 @@ class Extractive:
         info, passages = prep.info, prep.passages
         cands = self.candidates(info, prep.qvec, passages, prep.extra_entities)
         if not cands:
-            return Draft([], "not_found", "no passages were retrieved", scorer=scorer_name())
+            return Draft([], "not_found", "no passages were retrieved", scorer=self.scorer_name)
         lead = self.lead(info, cands)
         nxt = self._neighbour(lead, cands, info)
         if nxt is not None and not lead.typed:
@@ -264,7 +258,7 @@ class Extractive:
             else:
                 reason = "the closest sentences are related but may not answer it"
         if status == "not_found":
-            return Draft([], status, reason, probability, scorer_name())
+            return Draft([], status, reason, probability, self.scorer_name)
         if status == "partial":
             chosen = [lead] + ([nxt] if nxt is not None else [])
             chosen += [c for c in cands[:3] if c is not lead and c is not nxt][: max(0, 2 - len(chosen))]
@@ -276,7 +270,7 @@ class Extractive:
             doc_order.setdefault(passages[c.passage].doc_id, len(doc_order))
         chosen.sort(key=lambda c: (doc_order[passages[c.passage].doc_id], c.start))
         return Draft([DraftSentence(c.text, (c.passage + 1,)) for c in chosen], status, reason, probability,
-                     scorer_name())
+                     self.scorer_name)
 
     def _select(self, info: QuestionInfo, lead: Candidate, nxt: Candidate | None, cands: list[Candidate],
                 max_sentences: int) -> list[Candidate]:
