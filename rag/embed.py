@@ -99,7 +99,7 @@ class WordPieceCounter:
 
 
 SMALL_BATCH = 8
-"""Up to this many texts run as one request on one thread; more are split across the CPU's streams."""
+"""A query-time request holds up to this many texts of similar length (sorted first: little padding)."""
 
 
 class OpenVINOEmbedder:
@@ -121,25 +121,37 @@ class OpenVINOEmbedder:
         self._tok.enable_truncation(MAX_SEQ_LENGTH)
         self._tok.enable_padding(pad_id=0, pad_token="[PAD]")
         self.token_counter = WordPieceCounter(tokenizer_file)
-        core = ov.Core()
+        self._core = core = ov.Core()
         # Compiled-model cache: later starts load the compiled model instead of compiling the ONNX graph again.
         with contextlib.suppress(Exception):
             core.set_property({"CACHE_DIR": str(export_dir() / "openvino-cache")})
-        # THROUGHPUT = one stream of one thread per core: a query runs on one thread (on a busy 2-core machine two
-        # threads waiting for each other doubled query latency), and batches run on all streams at once.
-        config = {"INFERENCE_PRECISION_HINT": "bf16" if self.precision == "bf16" else "f32",
-                  "PERFORMANCE_HINT": "THROUGHPUT"}
-        self._model = core.compile_model(str(onnx_path), "CPU", config)
+        self._onnx_path = str(onnx_path)
+        # Two compilations of the same graph, by measurement on 2 cores (README, Benchmarks): a query or an answer's
+        # few dozen sentences run on the LATENCY one (one stream using every core: 2.7 ms per query, against 4.6 ms on
+        # one thread); index builds run on the THROUGHPUT one (one single-thread stream per core, all busy at once),
+        # compiled on the first large batch so that a process that only answers never pays for it.
+        self._model = core.compile_model(self._onnx_path, "CPU", self._config("LATENCY"))
         self._request = self._model.create_infer_request()
-        streams = max(1, int(self._model.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS")))
-        self._queue = ov.AsyncInferQueue(self._model, streams)
-        self._small_queue = ov.AsyncInferQueue(self._model, streams)  # queries' sentence sets; builds use _queue
+        self._queue = None
         self.batch_size = batch_size
         self.dim = int(self._model.output(0).get_partial_shape()[1].get_length())
         self.max_tokens = MAX_SEQ_LENGTH - 2
         self.key = f"{self.name}@openvino-{self.precision}"
-        self._lock = threading.Lock()  # the query request: calls from several threads take turns
+        self._lock = threading.Lock()  # the latency request: calls from several threads take turns
         self._batch_lock = threading.Lock()  # the batch queue (index builds); queries do not wait for it
+
+    def _config(self, hint: str) -> dict:
+        return {"INFERENCE_PRECISION_HINT": "bf16" if self.precision == "bf16" else "f32", "PERFORMANCE_HINT": hint}
+
+    def _batch_queue(self):
+        """The THROUGHPUT-compiled model's request queue, one request per stream (compiled on first use)."""
+        if self._queue is None:
+            import openvino as ov
+
+            model = self._core.compile_model(self._onnx_path, "CPU", self._config("THROUGHPUT"))
+            streams = max(1, int(model.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS")))
+            self._queue = ov.AsyncInferQueue(model, streams)
+        return self._queue
 
     def count_tokens(self, text: str) -> int:
         return self.token_counter(text)
@@ -158,27 +170,12 @@ class OpenVINOEmbedder:
     def encode(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
         texts = list(texts)
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        if len(texts) <= SMALL_BATCH:  # a query or a few sentences: one request, one thread
-            if texts:
-                feeds = self._feeds(texts)
-                with self._lock:
-                    out[:] = self._normalise(self._request.infer(feeds)[0])
-                if progress:
-                    progress(len(texts))
-            return out
-        if len(texts) <= self.batch_size:  # an answer's candidate sentences: one request per stream, by length
+        if len(texts) <= self.batch_size:  # a query, or an answer's sentences: groups of similar length, in turn
             order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-            step = -(-len(order) // len(self._small_queue))  # contiguous length ranges: little padding
-            parts = [order[b : b + step] for b in range(0, len(order), step)]
-
-            def fill(request, idx: list[int]) -> None:
-                out[idx] = self._normalise(request.get_output_tensor(0).data)
-
             with self._lock:
-                self._small_queue.set_callback(fill)
-                for idx in parts:
-                    self._small_queue.start_async(self._feeds([texts[i] for i in idx]), idx)
-                self._small_queue.wait_all()
+                for b in range(0, len(order), SMALL_BATCH):
+                    idx = order[b : b + SMALL_BATCH]
+                    out[idx] = self._normalise(self._request.infer(self._feeds([texts[i] for i in idx]))[0])
             if progress:
                 progress(len(texts))
             return out
@@ -189,13 +186,15 @@ class OpenVINOEmbedder:
         def done(request, idx: list[int]) -> None:
             out[idx] = self._normalise(request.get_output_tensor(0).data)
 
-        window = 4 * len(self._queue)  # the lock is released between windows, so another build can interleave
+        with self._batch_lock:
+            queue = self._batch_queue()
+        window = 4 * len(queue)  # the lock is released between windows, so another build can interleave
         for w in range(0, len(batches), window):
             with self._batch_lock:
-                self._queue.set_callback(done)
+                queue.set_callback(done)
                 for idx in batches[w : w + window]:
-                    self._queue.start_async(self._feeds([texts[i] for i in idx]), idx)
-                self._queue.wait_all()
+                    queue.start_async(self._feeds([texts[i] for i in idx]), idx)
+                queue.wait_all()
             if progress:
                 progress(sum(len(idx) for idx in batches[w : w + window]))
         return out

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.nlp import parsed
+from rag.nlp import pipeline
 
 LABELS = ("CARDINAL", "PERCENT", "MONEY", "QUANTITY", "DATE")
 WINDOW = 6
@@ -243,7 +243,7 @@ def mentions_many(sentences: list[str]) -> list[tuple[Mention, ...]]:
     if todo:
         if len(_mention_cache) > _CACHE_SIZE:
             _mention_cache.clear()
-        for sentence, doc in zip(todo, parsed().pipe(todo, batch_size=64)):
+        for sentence, doc in zip(todo, pipeline().pipe(todo, batch_size=64)):
             _mention_cache[sentence] = _from_doc(doc, sentence)
     return [_mention_cache.get(s, ()) for s in sentences]
 
@@ -274,4 +274,4 @@ def _from_doc(doc, sentence: str) -> tuple[Mention, ...]:
 
 def asks_for_latest(question: str) -> bool:
     """The question asks for the current or newest figure ("latest", "now", "currently", ...)."""
-    return any(t.lemma_.lower() in TEMPORAL_CUES or t.lower_ in TEMPORAL_CUES for t in parsed()(question))
+    return any(t.lemma_.lower() in TEMPORAL_CUES or t.lower_ in TEMPORAL_CUES for t in pipeline()(question))

@@ -9,11 +9,19 @@ from rag.questions import analyse, answer_type, demonym_of, has_type
 
 
 def test_loading_spacy_does_not_import_torch():
-    code = ("import sys; from rag import nlp; nlp.pipeline(); print(nlp.LOAD_SECONDS, sorted(nlp.pipeline().pipe_names));"
+    code = ("import sys; from rag import nlp, mentions; nlp.entities('Acme opened a plant in Ohio.');"
+            "mentions.mentions_many(['Acme made 5 chips in 2024.']); print(nlp.LOAD_SECONDS, nlp.not_ner());"
             "assert 'torch' not in sys.modules, 'torch was imported'; import spacy; print(spacy.__version__)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ.copy())
     assert out.returncode == 0, out.stderr
-    assert "['ner', 'tok2vec']" in out.stdout
+    # one pipeline serves entities (ner alone) and mentions (tagger, parser, lemmatizer)
+    assert "['tok2vec', 'tagger', 'parser', 'attribute_ruler', 'lemmatizer']" in out.stdout
+
+
+def test_entity_lookups_skip_the_parser_but_find_the_same_entities():
+    text = "Huawei shipped 60,000 Ascend chips to Shenzhen in March 2025, SMIC said."
+    full = [(e.text, e.label_) for e in nlp.pipeline()(text).ents]
+    assert [(e.text, e.label) for e in nlp.entities(text)] == full and full
 
 
 def test_entities_and_answer_types_come_from_ner():

@@ -93,7 +93,7 @@ def by_overlap(question: str, sents: list[str], exclude: set[int]) -> list[int]:
 
 def build_pairs(titles: list[str], data: dict, rng: random.Random, swap_rate: float = 0.35,
                 other_rate: float = 0.15) -> list[dict]:
-    from rag.nlp import pipeline
+    from rag.nlp import not_ner, pipeline
 
     nlp = pipeline()
     out: list[dict] = []
@@ -101,7 +101,7 @@ def build_pairs(titles: list[str], data: dict, rng: random.Random, swap_rate: fl
     for title in titles:
         paras = parsed[title]
         qas = [(p, q) for p in paras for q in p["qas"]]
-        q_docs = list(nlp.pipe([q["question"] for _, q in qas], batch_size=64))
+        q_docs = list(nlp.pipe([q["question"] for _, q in qas], batch_size=64, disable=not_ner()))
         pool: dict[str, list[str]] = {}
         for doc in q_docs:
             for ent in doc.ents:
