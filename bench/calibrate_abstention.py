@@ -69,11 +69,12 @@ def main() -> None:
         sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "train"))
         from answer_scorer import DEV_FOLDS, dev_fold
 
-        from rag.scorer import CrossEncoder
+        from rag.scorer import ANSWER_TOKENS, CrossEncoder
 
         if len(args.fold_scorers) != DEV_FOLDS:
             raise SystemExit(f"--fold-scorers needs {DEV_FOLDS} folders (train/answer_scorer.py --stage dev)")
-        by_fold = [Extractive(snapshot, vector_cache(snapshot), CrossEncoder(Path(d))) for d in args.fold_scorers]
+        by_fold = [Extractive(snapshot, vector_cache(snapshot), CrossEncoder(Path(d), ANSWER_TOKENS))
+                   for d in args.fold_scorers]
         backends = [by_fold[dev_fold(q.id)] for q in items]
     else:
         backends = [Extractive(snapshot, vector_cache(snapshot))] * len(items)
