@@ -102,12 +102,15 @@ def candidate_pairs(question: str, citations: list[Citation], passages: list[Ret
         chunk = p.chunk
         for a, b in chunk.sentences or ((chunk.start, chunk.end),):
             others.setdefault((chunk.doc_id, a), _Sentence(chunk.doc_id, chunk, a, b, docs[chunk.doc_id].text[a:b]))
+    cited = [c for c, found in zip(citations, mentions_many([c.quote for c in citations])) if found]
+    if not cited:
+        return []  # no cited figure: the other sentences need not be parsed at all
+    docs_cited = {c.doc_id for c in cited}
+    others = {k: o for k, o in others.items() if docs_cited - {o.doc_id}}  # sentences another source could contradict
+    mentions_many([o.text for o in others.values()])  # one batched parse
     qvec = embed([question])[0]
-    mentions_many([c.quote for c in citations] + [o.text for o in others.values()])  # one batched parse
     found = []
-    for cite in citations:
-        if not mentions(cite.quote):
-            continue
+    for cite in cited:
         for other in others.values():
             if other.doc_id == cite.doc_id:
                 continue  # disagreement between sources, not within one article
