@@ -28,7 +28,7 @@ import logging
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
 from typing import Protocol
 
@@ -98,8 +98,11 @@ class WordPieceCounter:
         return len(self._tok.encode(text, add_special_tokens=False).ids)
 
 
-SMALL_BATCH = 8
-"""A query-time request holds up to this many texts of similar length (sorted first: little padding)."""
+QUERY_TIME_TEXTS = 256
+"""Up to this many texts (a query, an answer's sentences, a passage's words) run on the latency-compiled model."""
+GROUP_TOKENS = 512
+"""A query-time request holds texts of similar length (sorted first) up to this many padded word pieces: 25
+sentences 90 ms and 100 words 42 ms, against 100 and 49 ms in fixed groups of 8 texts (README, Benchmarks)."""
 
 
 class OpenVINOEmbedder:
@@ -126,10 +129,11 @@ class OpenVINOEmbedder:
         with contextlib.suppress(Exception):
             core.set_property({"CACHE_DIR": str(export_dir() / "openvino-cache")})
         self._onnx_path = str(onnx_path)
-        # Two compilations of the same graph, by measurement on 2 cores (README, Benchmarks): a query or an answer's
-        # few dozen sentences run on the LATENCY one (one stream using every core: 2.7 ms per query, against 4.6 ms on
-        # one thread); index builds run on the THROUGHPUT one (one single-thread stream per core, all busy at once),
-        # compiled on the first large batch so that a process that only answers never pays for it.
+        # Two compilations of the same graph, by measurement on 2 cores (README, Benchmarks): a query and what an
+        # answer embeds (its candidate sentences, a passage's words) run on the LATENCY one (one stream using every
+        # core: 2.7 ms per query, against 4.6 ms on one thread); index builds run on the THROUGHPUT one (one
+        # single-thread stream per core, all busy at once), compiled on the first build so that a process that only
+        # answers never pays for it.
         self._model = core.compile_model(self._onnx_path, "CPU", self._config("LATENCY"))
         self._request = self._model.create_infer_request()
         self._queue = None
@@ -162,6 +166,22 @@ class OpenVINOEmbedder:
         mask = np.array([e.attention_mask for e in encs], dtype=np.int64)
         return {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
 
+    def _groups(self, texts: list[str]) -> Iterator[tuple[list[int], dict[str, np.ndarray]]]:
+        """Model inputs for groups of texts sorted by length, each up to :data:`GROUP_TOKENS` padded word pieces."""
+        encs = self._tok.encode_batch(texts)  # padded to the longest; each group is cut to its own longest
+        lengths = [sum(e.attention_mask) for e in encs]
+        order = sorted(range(len(texts)), key=lengths.__getitem__)
+        start = 0
+        while start < len(order):
+            end = start + 1
+            while end < len(order) and (end - start + 1) * lengths[order[end]] <= GROUP_TOKENS:
+                end += 1
+            idx, width = order[start:end], lengths[order[end - 1]]
+            ids = np.array([encs[i].ids[:width] for i in idx], dtype=np.int64)
+            mask = np.array([encs[i].attention_mask[:width] for i in idx], dtype=np.int64)
+            yield idx, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+            start = end
+
     @staticmethod
     def _normalise(vecs: np.ndarray) -> np.ndarray:
         vecs = np.array(vecs, dtype=np.float32)  # a copy: OpenVINO reuses its output buffers
@@ -170,12 +190,10 @@ class OpenVINOEmbedder:
     def encode(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
         texts = list(texts)
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        if len(texts) <= self.batch_size:  # a query, or an answer's sentences: groups of similar length, in turn
-            order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        if len(texts) <= QUERY_TIME_TEXTS:  # a query, an answer's sentences or words: similar lengths, in turn
             with self._lock:
-                for b in range(0, len(order), SMALL_BATCH):
-                    idx = order[b : b + SMALL_BATCH]
-                    out[idx] = self._normalise(self._request.infer(self._feeds([texts[i] for i in idx]))[0])
+                for idx, feeds in self._groups(texts):
+                    out[idx] = self._normalise(self._request.infer(feeds)[0])
             if progress:
                 progress(len(texts))
             return out

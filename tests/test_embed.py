@@ -32,12 +32,16 @@ def test_export_matches_pytorch_on_every_corpus_chunk():
     chunker = Chunker(ChunkerSettings(max_model_tokens=default.max_tokens), default.count_tokens)
     texts = [c.embedding_text for c in chunker.chunk_all(load_corpus(CORPUS).documents)] + [QUESTION]
     ref = reference.encode(texts)
+    from rag.embed import QUERY_TIME_TEXTS
+
+    assert len(texts) <= QUERY_TIME_TEXTS < 2 * len(texts)
     for embedder in (default, get_embedder("minilm", "fp32")):
-        vecs = embedder.encode(texts)
-        assert vecs.shape == ref.shape and vecs.dtype == np.float32
-        assert np.allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-5)
-        cosine = np.sum(vecs * ref, axis=1)
-        assert cosine.min() >= 0.999, (embedder.key, int(cosine.argmin()), float(cosine.min()))
+        # both paths: query-time groups on the latency model, and the build queue (more than QUERY_TIME_TEXTS)
+        for path, vecs in (("query-time", embedder.encode(texts)), ("build", embedder.encode(texts * 2)[len(texts):])):
+            assert vecs.shape == ref.shape and vecs.dtype == np.float32
+            assert np.allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-5)
+            cosine = np.sum(vecs * ref, axis=1)
+            assert cosine.min() >= 0.999, (embedder.key, path, int(cosine.argmin()), float(cosine.min()))
     # the token counts the chunker relies on are the model's own
     for text in texts[:20]:
         assert default.count_tokens(text) == reference.count_tokens(text)
