@@ -113,9 +113,15 @@ def section_cold_start(quick: bool) -> dict:
     result = json.loads(out.strip().splitlines()[-1])
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     t = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "rag", "ask", "What node did SMIC reach without EUV lithography?",
-                    "--index", str(work / "index"), "--corpus", str(ROOT / "corpus")], check=True, capture_output=True, env=env)
-    result["rag_ask_wall_s"] = time.perf_counter() - t
+    proc = subprocess.Popen([sys.executable, "-m", "rag", "ask", "What node did SMIC reach without EUV lithography?",
+                             "--index", str(work / "index"), "--corpus", str(ROOT / "corpus")],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True)
+    proc.stdout.readline()  # the answer's first line: what the user waits for
+    result["rag_ask_first_output_s"] = time.perf_counter() - t
+    proc.stdout.read()
+    if proc.wait() != 0:
+        raise RuntimeError(f"rag ask exited with {proc.returncode}")
+    result["rag_ask_wall_s"] = time.perf_counter() - t  # including the interpreter's exit
     t = time.perf_counter()
     subprocess.run([sys.executable, "-m", "rag", "--help"], check=True, capture_output=True, env=env)
     result["rag_help_wall_s"] = time.perf_counter() - t
@@ -407,8 +413,10 @@ def summary(results: dict) -> str:
          fmt(get("corpus_torch", "build_chunks_per_s"), " chunks/s"), fmt(get("peer", "peer", "build_s"), " s"), ""),
         ("new process to first answer (in-process)", fmt(get("cold_start", "cold_start_to_answer_s"), " s"),
          fmt(get("cold_start_torch", "cold_start_to_answer_s"), " s"), "—", "≤ 2 s"),
-        ("`rag ask` wall time, new process", fmt(get("cold_start", "rag_ask_wall_s"), " s"),
-         fmt(get("cold_start_torch", "rag_ask_wall_s"), " s"), "—", "≤ 2 s"),
+        ("`rag ask`, new process: answer printed / process ended",
+         f"{fmt(get('cold_start', 'rag_ask_first_output_s'))} / {fmt(get('cold_start', 'rag_ask_wall_s'), ' s')}",
+         f"{fmt(get('cold_start_torch', 'rag_ask_first_output_s'))} / {fmt(get('cold_start_torch', 'rag_ask_wall_s'), ' s')}",
+         "—", "≤ 2 s"),
         ("`rag --help`", fmt(get("cold_start", "rag_help_wall_s"), " s"), "—", "—", "instant"),
         ("SciFact as corpus: build", fmt(get("scifact", "chunks_per_s"), " chunks/s"),
          fmt(get("scifact_torch", "chunks_per_s"), " chunks/s"), "—", "≥ 80 chunks/s"),
