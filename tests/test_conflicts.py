@@ -150,3 +150,26 @@ def test_cli_add_vets_files_like_uploads(tmp_path):
     out = CliRunner().invoke(main, ["add", str(good), str(bad), "--no-build", "--corpus", str(corpus)])
     assert out.exit_code == 1 and "added as My_Notes.md" in out.output and "only .md" in out.output
     assert sorted(p.name for p in corpus.iterdir()) == ["My_Notes.md"]
+
+
+def test_other_sources_are_parsed_only_when_a_cited_sentence_states_a_figure(embed, real_index):
+    """The conflict check's cost: without a figure in any cited sentence, no other sentence is parsed."""
+    from dataclasses import replace
+
+    from rag import answer, mentions
+    from rag.conflicts import candidate_pairs
+    from rag.index import load_index
+
+    docs = load_index(real_index).documents
+    result = answer(CAPACITY, index_dir=real_index)
+    numeric = [o for p in result.passages for a, b in p.chunk.sentences
+               for o in [docs[p.chunk.doc_id].text[a:b]] if any(ch.isdigit() for ch in o)]
+    assert numeric and result.citations
+    plain = "The firm has not commented on the matter."  # no figure: nothing another source could contradict
+    mentions._mention_cache.clear()
+    assert candidate_pairs(CAPACITY, [replace(result.citations[0], quote=plain)], result.passages, docs, embed) == []
+    assert not any(s in mentions._mention_cache for s in numeric)
+    # with the real citations (60,000 wafers per month), the other articles' sentences are parsed and paired
+    found = candidate_pairs(CAPACITY, result.citations, result.passages, docs, embed)
+    assert found and any(s in mentions._mention_cache for s in numeric)
+    assert all(other.doc_id != cite.doc_id for _, cite, _, other, _ in found)
