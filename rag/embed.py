@@ -22,7 +22,6 @@ carry the PyTorch keys (``all-MiniLM-L6-v2@bf16``) and are still queried with Py
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import logging
 import re
@@ -111,10 +110,9 @@ class OpenVINOEmbedder:
     name = "all-MiniLM-L6-v2"
 
     def __init__(self, precision: str = "auto", batch_size: int = 32):
-        import openvino as ov
         from tokenizers import Tokenizer
 
-        from rag.export import MAX_SEQ_LENGTH, ensure_exported, export_dir, source_model_dir
+        from rag.export import MAX_SEQ_LENGTH, ensure_exported, openvino_core, source_model_dir
 
         self.precision = resolve_precision(precision)
         onnx_path = ensure_exported()
@@ -124,10 +122,7 @@ class OpenVINOEmbedder:
         self._tok.enable_truncation(MAX_SEQ_LENGTH)
         self._tok.enable_padding(pad_id=0, pad_token="[PAD]")
         self.token_counter = WordPieceCounter(tokenizer_file)
-        self._core = core = ov.Core()
-        # Compiled-model cache: later starts load the compiled model instead of compiling the ONNX graph again.
-        with contextlib.suppress(Exception):
-            core.set_property({"CACHE_DIR": str(export_dir() / "openvino-cache")})
+        self._core = core = openvino_core()
         self._onnx_path = str(onnx_path)
         # Two compilations of the same graph, by measurement on 2 cores (README, Benchmarks): a query and what an
         # answer embeds (its candidate sentences, a passage's words) run on the LATENCY one (one stream using every

@@ -46,6 +46,19 @@ def export_dir() -> Path:
     return base / "rag-chipwar"
 
 
+def openvino_core():
+    """An OpenVINO ``Core`` with the compiled-model cache in :func:`export_dir`: later starts load the compiled models
+    (embedder, answer scorer, support model) instead of compiling their graphs again."""
+    import contextlib
+
+    import openvino as ov
+
+    core = ov.Core()
+    with contextlib.suppress(Exception):  # a read-only cache folder only costs the compile time
+        core.set_property({"CACHE_DIR": str(export_dir() / "openvino-cache")})
+    return core
+
+
 def _source_stamp(model_dir: Path) -> dict:
     weights = model_dir / "model.safetensors"
     stat = weights.stat()

@@ -18,7 +18,6 @@ session note): scores Pearson 0.99995, max |diff| 0.04 (bf16 compute); ONNX Runt
 
 from __future__ import annotations
 
-import contextlib
 import json
 import threading
 from functools import lru_cache
@@ -52,11 +51,10 @@ class CrossEncoder:
 
     def __init__(self, folder: Path = MODEL_DIR, max_length: int | None = None):
         """``max_length``: word pieces read per pair; ``None`` is the length the model was trained on."""
-        import openvino as ov
         from tokenizers import Tokenizer
 
         from rag.embed import cpu_has_bf16
-        from rag.export import export_dir, source_model_dir
+        from rag.export import openvino_core, source_model_dir
 
         try:
             self.meta = json.loads((folder / META_NAME).read_text(encoding="utf-8"))
@@ -70,9 +68,7 @@ class CrossEncoder:
         tok.enable_truncation(self.max_length, strategy="longest_first")
         tok.enable_padding(pad_id=0, pad_token="[PAD]")
         self._tok = tok
-        core = ov.Core()
-        with contextlib.suppress(Exception):  # compiled-model cache: later starts skip compiling the graph
-            core.set_property({"CACHE_DIR": str(export_dir() / "openvino-cache")})
+        core = openvino_core()
         config = {"INFERENCE_PRECISION_HINT": "bf16" if cpu_has_bf16() else "f32", "PERFORMANCE_HINT": "LATENCY"}
         try:
             compiled = core.compile_model(str(folder / MODEL_NAME), "CPU", config)
