@@ -43,6 +43,7 @@ def main() -> None:
     ap.add_argument("--out", default="squad-report.json")
     args = ap.parse_args()
     from rag.api import answer, build_index
+    from rag.evaluate import fact_found
 
     data = {a["title"]: a for a in json.loads(Path(args.squad).read_text(encoding="utf-8"))["data"]}
     rng = random.Random(args.seed)
@@ -70,7 +71,7 @@ def main() -> None:
         golds = [x["text"] for x in q["answers"]]
         rows.append({"id": q["id"], "answerable": not q["is_impossible"], "status": a.status,
                      "confidence": a.confidence,
-                     "found": any(g.lower() in a.text.lower() for g in golds) if golds else None,
+                     "found": fact_found(a.text, golds) if golds else None,
                      "seconds": time.perf_counter() - started})
     ans = [r for r in rows if r["answerable"]]
     un = [r for r in rows if not r["answerable"]]

@@ -17,6 +17,7 @@ this project's verifier.
 from __future__ import annotations
 
 import json
+import re
 import statistics
 import time
 from collections import defaultdict
@@ -56,9 +57,15 @@ def load_qa(path: str | Path, split: str | None = None) -> list[QAItem]:
     return [i for i in items if split is None or i.split == split]
 
 
+_MARKERS = re.compile(r"\s*\[\d+\]")
+
+
 def fact_found(text: str, alternatives: list[str]) -> bool:
-    low = text.lower()
-    return any(alt.lower() in low for alt in alternatives)
+    """Whether any alternative occurs in ``text``, case-insensitively, with the answer's citation markers removed
+    ("dying of thallium poisoning [2]." holds "thallium poisoning.") and the alternative's surrounding punctuation
+    ignored."""
+    low = _MARKERS.sub("", text).lower()
+    return any(a and a in low for a in (alt.lower().strip(" \t\n.,;:!?") for alt in alternatives))
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -131,3 +131,12 @@ def test_bad_input_is_a_clear_error(real_index, kwargs, message):
 def test_very_long_question_is_truncated_with_notice(real_index):
     a = answer("What did SMIC achieve? " + "padding " * 20000, index_dir=real_index)
     assert a.notices and "cut" in a.notices[0]
+
+
+def test_names_in_the_question_match_the_article_across_accents():
+    from rag.backends.extractive import contains
+
+    sentence = "After casting Bérénice Lim Marlohe as Sévérine in Skyfall, the producers looked elsewhere."
+    assert contains(sentence, "Severine") and contains(sentence, "Berenice Marlohe")
+    assert contains("She played Severine.", "Sévérine")
+    assert not contains(sentence, "Sabine")

@@ -58,3 +58,13 @@ def test_eval_retrieval_json_on_mini_scifact(tmp_path):
 def test_eval_retrieval_missing_files(tmp_path):
     result = CliRunner().invoke(main, ["eval-retrieval", "--beir", str(tmp_path)])
     assert result.exit_code == 1 and "corpus.jsonl is missing" in result.output
+
+
+def test_fact_found_reads_through_citation_markers():
+    from rag.evaluate import fact_found
+
+    text = "Bond travels to Austria to find White, who is dying of thallium poisoning [2]. White then dies [3]."
+    assert fact_found(text, ["thallium poisoning."])  # SQuAD-style gold with its full stop
+    assert fact_found(text, ["poisoning. White"])  # a span across a marker
+    assert not fact_found(text, ["arsenic poisoning"])
+    assert not fact_found(text, [" . "])  # nothing left of an alternative matches nothing

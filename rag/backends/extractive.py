@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -88,8 +89,10 @@ class Candidate:
 
 @lru_cache(maxsize=4096)
 def _words(text: str) -> frozenset[str]:
-    """Lower-cased tokens of ``text`` ("5nm-class", "n+3", "u.s") and their hyphen/period parts ("5nm", "class")."""
-    tokens = re.findall(r"[\w][\w.+-]*[\w+]|[\w]", text.lower())
+    """Lower-cased tokens of ``text`` ("5nm-class", "n+3", "u.s") and their hyphen/period parts ("5nm", "class"), with
+    accents folded ("Sévérine" and "Severine" are one name)."""
+    folded = "".join(ch for ch in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(ch))
+    tokens = re.findall(r"[\w][\w.+-]*[\w+]|[\w]", folded)
     return frozenset(tokens + [p for t in tokens if "-" in t or "." in t for p in re.split(r"[-.]", t) if p])
 
 
