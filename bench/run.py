@@ -84,6 +84,22 @@ def section_corpus(quick: bool) -> dict:
         t = time.perf_counter()
         answer(q.question, index_dir=work / "index")
         answer_t.append(time.perf_counter() - t)
+    # The same questions in a server whose background warm-up (rag.warm) has filled the per-sentence caches: every
+    # cache is emptied first, so nothing is left from the pass above (query vectors included).
+    from rag import mentions, nlp, warm
+    from rag.embed import vector_cache
+    from rag.index import load_index
+
+    snapshot = load_index(work / "index")
+    vector_cache(snapshot).data.clear()
+    nlp._cache.clear()
+    mentions._mention_cache.clear()
+    warmed = warm.warm_caches(snapshot)
+    warm_t = []
+    for q in qs:
+        t = time.perf_counter()
+        answer(q.question, index_dir=work / "index")
+        warm_t.append(time.perf_counter() - t)
     query_t = []
     for q in qs:  # query embedding alone (uncached: encode, not the answerer's vector cache)
         t = time.perf_counter()
@@ -96,6 +112,8 @@ def section_corpus(quick: bool) -> dict:
         "incremental_s": second.seconds, "incremental_chunks_embedded": second.chunks_embedded,
         "search_p50_ms": 1000 * pct(search_t, 0.5), "search_p95_ms": 1000 * pct(search_t, 0.95),
         "answer_p50_ms": 1000 * pct(answer_t, 0.5), "answer_p95_ms": 1000 * pct(answer_t, 0.95),
+        "warm_up_s": warmed.seconds, "warm_up_sentences": warmed.sentences,
+        "answer_warm_p50_ms": 1000 * pct(warm_t, 0.5), "answer_warm_p95_ms": 1000 * pct(warm_t, 0.95),
         "questions": len(qs), "peak_rss_mb": peak_mb(),
     }
 
@@ -409,6 +427,10 @@ def summary(results: dict) -> str:
         ("extractive answer p50 / p95", f"{fmt(get('corpus', 'answer_p50_ms'))} / {fmt(get('corpus', 'answer_p95_ms'), ' ms')}",
          f"{fmt(get('corpus_torch', 'answer_p50_ms'))} / {fmt(get('corpus_torch', 'answer_p95_ms'), ' ms')}", "—",
          "p50 ≤ 60 ms"),
+        ("… after `rag serve`'s background warm-up", f"{fmt(get('corpus', 'answer_warm_p50_ms'))} / "
+         f"{fmt(get('corpus', 'answer_warm_p95_ms'), ' ms')} (warm-up {fmt(get('corpus', 'warm_up_s'), ' s')})",
+         f"{fmt(get('corpus_torch', 'answer_warm_p50_ms'))} / {fmt(get('corpus_torch', 'answer_warm_p95_ms'), ' ms')}",
+         "—", "p50 ≤ 60 ms"),
         ("build, bundled corpus", fmt(get("corpus", "build_chunks_per_s"), " chunks/s"),
          fmt(get("corpus_torch", "build_chunks_per_s"), " chunks/s"), fmt(get("peer", "peer", "build_s"), " s"), ""),
         ("new process to first answer (in-process)", fmt(get("cold_start", "cold_start_to_answer_s"), " s"),

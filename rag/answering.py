@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import time
 
+from rag import warm
 from rag.backends import Draft, Prepared, backend_for
 from rag.config import Settings
 from rag.conversation import check_history, resolve
@@ -89,6 +90,11 @@ def answer_question(question: str, *, settings: Settings, history: list[dict] | 
                     snapshot: IndexSnapshot | None = None, on_token=None) -> Answer:
     """Answer a cleaned question; see :func:`rag.answer` for the public contract. ``on_token(text)`` receives an
     LLM backend's draft as it streams (see :func:`rag.api.answer_stream`)."""
+    with warm.answering():  # a server's background cache warm-up pauses meanwhile
+        return _answer_question(question, settings, history, k, snapshot, on_token)
+
+
+def _answer_question(question, settings, history, k, snapshot, on_token) -> Answer:
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     snapshot = snapshot or load_index(settings.index_dir)  # one snapshot for the whole answer

@@ -346,6 +346,19 @@ def _warm_up(index_dir: str | Path) -> None:
         log.debug("warm-up failed", exc_info=True)
 
 
+def _warm_corpus(index_dir: Path):
+    """Start the background cache warm-up for the index's corpus; its stop event, or ``None`` without an index."""
+    from rag import warm
+    from rag.index import load_index
+
+    try:
+        _, stop = warm.start(load_index(index_dir))
+    except Exception:  # no index yet: nothing to warm; the user is told when they ask
+        log.debug("cache warm-up not started", exc_info=True)
+        return None
+    return stop
+
+
 def launch(corpus_dir: str | Path = "corpus", index_dir: str | Path = "index", host: str | None = None,
            port: int | None = None, *, prevent_thread_lock: bool = False, quiet: bool = False,
            watch: bool = False) -> gr.Blocks:
@@ -354,6 +367,9 @@ def launch(corpus_dir: str | Path = "corpus", index_dir: str | Path = "index", h
 
     ``watch``: keep the index up to date with the corpus folder (:class:`rag.watch.CorpusWatcher`); the watcher is
     ``demo.rag_watcher`` and stops when the server does.
+
+    After the warm-up answer and before the URL is printed, a background thread starts filling the per-sentence
+    caches for the whole corpus (:mod:`rag.warm`); ``demo.close()`` stops it.
     """
     settings = load_settings()
     watcher = None
@@ -364,8 +380,10 @@ def launch(corpus_dir: str | Path = "corpus", index_dir: str | Path = "index", h
     demo = build_app(corpus_dir, index_dir, watcher=watcher)
     demo.rag_watcher = watcher
     auth = (settings.auth_user, settings.auth_password) if settings.auth_user and settings.auth_password else None
-    # Warm up (model, index, caches) before the URL is printed, so the first question does not wait for it.
+    # Warm up (model, index, caches) before the URL is printed, so the first question does not wait for it; then fill
+    # the per-sentence caches in the background, pausing while a question is answered (rag.warm).
     _warm_up(Path(index_dir).resolve())
+    warm_stop = _warm_corpus(Path(index_dir).resolve())
     demo.launch(
         server_name=host or settings.host,
         server_port=port or settings.port,
@@ -381,6 +399,17 @@ def launch(corpus_dir: str | Path = "corpus", index_dir: str | Path = "index", h
         prevent_thread_lock=prevent_thread_lock,
         quiet=quiet,
     )
-    if watcher is not None and not prevent_thread_lock:
-        watcher.stop()  # launch() returned: the server stopped
+    if warm_stop is not None:
+        close = demo.close
+
+        def close_and_stop_warm_up(*args, **kwargs):
+            warm_stop.set()
+            return close(*args, **kwargs)
+
+        demo.close = close_and_stop_warm_up
+    if not prevent_thread_lock:  # launch() returned: the server stopped
+        if warm_stop is not None:
+            warm_stop.set()
+        if watcher is not None:
+            watcher.stop()
     return demo

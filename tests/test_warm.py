@@ -1,0 +1,55 @@
+"""The background cache warm-up (rag.warm) with the real embedder and spaCy on the bundled corpus."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from rag import warm
+from rag.embed import vector_cache
+from rag.index import load_index
+
+
+def test_after_warm_up_an_answer_embeds_no_corpus_sentence(real_index):
+    from rag.api import answer
+
+    snapshot = load_index(real_index)
+    report = warm.warm_caches(snapshot)
+    sentences, words = warm.corpus_texts(snapshot)
+    assert report.sentences == len(sentences) > 100 and report.words == len(words) and not report.skipped
+    cache = vector_cache(snapshot)
+    assert all(s in cache.data for s in sentences[:50])
+
+    embedded: list[str] = []
+    encode = cache.embedder.encode
+
+    def recording(texts, *args, **kwargs):
+        embedded.extend(texts)
+        return encode(texts, *args, **kwargs)
+
+    cache.embedder.encode = recording
+    try:
+        a = answer("Which company did Beijing blacklist after its teardown of a Huawei chip?", index_dir=real_index)
+    finally:
+        del cache.embedder.encode  # back to the class's method
+    assert a.citations
+    assert not set(embedded) & set(sentences), "a corpus sentence was embedded again after warm-up"
+
+
+def test_warm_up_pauses_while_an_answer_runs_and_stops_on_request(real_index):
+    snapshot = load_index(real_index)
+    stop = threading.Event()
+    result: list[warm.WarmReport] = []
+    with warm.answering():
+        thread = threading.Thread(target=lambda: result.append(warm.warm_caches(snapshot, stop)))
+        thread.start()
+        time.sleep(0.3)
+        assert thread.is_alive() and not result, "warm-up ran while an answer was in progress"
+        stop.set()
+    thread.join(timeout=10)
+    assert not thread.is_alive() and result
+
+
+def test_a_corpus_too_large_to_keep_warm_is_skipped_with_a_reason(real_index):
+    report = warm.warm_caches(load_index(real_index), max_sentences=10)
+    assert report.sentences == 0 and "more than the 10 kept warm" in report.skipped
