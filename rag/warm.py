@@ -4,7 +4,7 @@ An extractive answer embeds the sentences of its passages and the words of the l
 recogniser over its best sentences and, when it cites a figure, parses other sources' sentences for numbers. Each
 result is cached by text (:class:`rag.embed.VectorCache`, :func:`rag.nlp.entities_many`,
 :func:`rag.mentions.mentions_many`), so only sentences not seen before cost anything. ``rag serve`` fills these
-caches for the whole corpus in a background thread after it starts (:func:`start`): a slice at a time, pausing
+caches for the whole corpus in a background thread after it starts, and again after each rebuild (:func:`start`): a slice at a time, pausing
 while an answer is being computed, so a question asked meanwhile waits for one slice at most. Corpora with more than
 :data:`MAX_SENTENCES` sentences are not warmed (the caches would evict what they hold).
 
@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 MAX_SENTENCES = 15000
 """Largest corpus (in sentences) whose caches are filled; below every cache's capacity (20,000 and more)."""
 SLICE = 32
+"""Sentences per step; a question that arrives during warm-up waits for at most one step."""
+POLL_SECONDS = 5.0
+"""How often the warm-up thread looks for a new snapshot (a rebuild)."""
 """Sentences per step; a question that arrives during warm-up waits for at most one step."""
 
 _active = 0
@@ -97,16 +100,29 @@ def warm_caches(snapshot, stop: threading.Event | None = None, max_sentences: in
     return WarmReport(len(sentences), len(words), time.perf_counter() - t0)
 
 
-def start(snapshot) -> tuple[threading.Thread, threading.Event]:
-    """Run :func:`warm_caches` in a daemon thread; set the returned event to stop it early."""
+def start(index_dir, poll_seconds: float = POLL_SECONDS) -> tuple[threading.Thread, threading.Event]:
+    """Run :func:`warm_caches` in a daemon thread for the live snapshot of ``index_dir``, and again after each
+    rebuild swaps in a new one (checked every ``poll_seconds``; sentences already cached cost nothing). Set the
+    returned event to stop it."""
+    from rag.errors import RagError
+    from rag.index import load_index
+
     stop = threading.Event()
 
     def run() -> None:
-        try:
-            report = warm_caches(snapshot, stop)
-            log.info("cache warm-up: %s", report)
-        except Exception:  # warm-up is an optimisation: a failure only means slower first answers
-            log.warning("cache warm-up failed", exc_info=True)
+        warmed = None
+        while not stop.is_set():
+            try:
+                snapshot = load_index(index_dir)  # the same object until a build swaps the snapshot
+                if snapshot is not warmed:
+                    log.info("cache warm-up: %s", warm_caches(snapshot, stop))
+                    warmed = snapshot
+            except RagError as exc:  # no index yet, or a damaged one: the user is told when they ask
+                log.debug("cache warm-up waiting: %s", exc)
+            except Exception:  # warm-up is an optimisation: a failure only means slower answers
+                log.warning("cache warm-up failed", exc_info=True)
+                return
+            stop.wait(poll_seconds)
 
     thread = threading.Thread(target=run, name="rag-warm-up", daemon=True)
     thread.start()

@@ -53,3 +53,32 @@ def test_warm_up_pauses_while_an_answer_runs_and_stops_on_request(real_index):
 def test_a_corpus_too_large_to_keep_warm_is_skipped_with_a_reason(real_index):
     report = warm.warm_caches(load_index(real_index), max_sentences=10)
     assert report.sentences == 0 and "more than the 10 kept warm" in report.skipped
+
+
+def test_the_warm_up_thread_warms_a_rebuilt_index_too(tmp_path):
+    from rag.api import build_index
+
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    corpus.mkdir()
+    (corpus / "a.md").write_text("# Harbours\n\nThe harbour of Tallinn handled four million passengers last year. "
+                                 "Its new ferry terminal opened in the spring.\n", encoding="utf-8")
+    build_index(corpus, index)
+    thread, stop = warm.start(index, poll_seconds=0.1)
+    try:
+        cache = vector_cache(load_index(index))
+        added = "The ferry line to Helsinki now runs every forty minutes in summer."
+        _until(lambda: "Its new ferry terminal opened in the spring." in cache.data)
+        (corpus / "b.md").write_text(f"# Ferries\n\n{added} Tickets are sold at the terminal.\n", encoding="utf-8")
+        build_index(corpus, index)
+        _until(lambda: added in cache.data)
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+    assert not thread.is_alive()
+
+
+def _until(condition, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the warm-up thread did not get there"
+        time.sleep(0.05)

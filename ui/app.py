@@ -347,16 +347,10 @@ def _warm_up(index_dir: str | Path) -> None:
 
 
 def _warm_corpus(index_dir: Path):
-    """Start the background cache warm-up for the index's corpus; its stop event, or ``None`` without an index."""
+    """Start the background cache warm-up for the index's corpus (again after each rebuild); its stop event."""
     from rag import warm
-    from rag.index import load_index
 
-    try:
-        _, stop = warm.start(load_index(index_dir))
-    except Exception:  # no index yet: nothing to warm; the user is told when they ask
-        log.debug("cache warm-up not started", exc_info=True)
-        return None
-    return stop
+    return warm.start(index_dir)[1]
 
 
 def launch(corpus_dir: str | Path = "corpus", index_dir: str | Path = "index", host: str | None = None,
@@ -399,17 +393,15 @@ def launch(corpus_dir: str | Path = "corpus", index_dir: str | Path = "index", h
         prevent_thread_lock=prevent_thread_lock,
         quiet=quiet,
     )
-    if warm_stop is not None:
-        close = demo.close
+    close = demo.close
 
-        def close_and_stop_warm_up(*args, **kwargs):
-            warm_stop.set()
-            return close(*args, **kwargs)
+    def close_and_stop_warm_up(*args, **kwargs):
+        warm_stop.set()
+        return close(*args, **kwargs)
 
-        demo.close = close_and_stop_warm_up
+    demo.close = close_and_stop_warm_up
     if not prevent_thread_lock:  # launch() returned: the server stopped
-        if warm_stop is not None:
-            warm_stop.set()
+        warm_stop.set()
         if watcher is not None:
             watcher.stop()
     return demo
