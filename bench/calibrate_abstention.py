@@ -2,11 +2,12 @@
 
 The model is a scikit-learn logistic regression over the evidence features in ``rag.backends.extractive.FEATURES``
 (similarity, focus-term coverage, answer type found by spaCy NER, names consistent with the article and with the
-sentence window, retrieval score) and the learned answer scorer's score (``rag/scorer.py``), standardised,
-L2-regularised. Two choices are made on dev by leave-one-out: the weight of the answer score in sentence ranking
-(``--answer-weights``; which sentence becomes the lead) and whether the answer-score features enter the model (kept
-only if they raise the leave-one-out ROC AUC). Thresholds for the three outcomes are chosen on
-leave-one-out probabilities of the dev questions (never on the test split):
+sentence window, how specific a question name missing beside the lead is, retrieval score) and the learned answer
+scorer's score (``rag/scorer.py``), standardised, L2-regularised. Choices made on dev by leave-one-out: the weight of
+the answer score in sentence ranking (``--answer-weights``; which sentence becomes the lead), the feature set (with or
+without the answer-score and the missing-name features) and the L2 strength (``--c``), both by the best leave-one-out
+ROC AUC. Thresholds for the three outcomes are chosen on leave-one-out probabilities of the dev questions (never on
+the test split):
 
 - ``answer_threshold``: the lowest threshold at which at most ``--max-unanswerable-answered`` of the unanswerable dev
   questions would be answered (with the backend's hard checks applied: names in the article, answer type present);
@@ -32,8 +33,9 @@ from rag.backends.extractive import FEATURES, MODEL_PATH, Extractive
 from rag.config import load_settings
 from rag.evaluate import fact_found, load_qa
 
-SCORER = "logistic-evidence-v3"
+SCORER = "logistic-evidence-v4"
 SCORE_FEATURES = ("answer_score", "top_answer_score")
+NAME_FEATURES = ("missing_name_sentence", "missing_name_window")
 from rag.index import load_index
 
 
@@ -49,7 +51,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--qa", default="tests/data/qa.jsonl")
     ap.add_argument("--index", default="index")
-    ap.add_argument("--c", type=float, default=0.5, help="inverse L2 strength")
+    ap.add_argument("--c", type=float, nargs="+", default=[0.05, 0.1, 0.2, 0.5, 1.0],
+                    help="inverse L2 strengths to compare (the one with the best leave-one-out ROC AUC is kept)")
     ap.add_argument("--max-unanswerable-answered", type=float, default=0.05)
     ap.add_argument("--min-answerable-shown", type=float, default=0.97)
     ap.add_argument("--write", action="store_true", help="write rag/answerability.json")
@@ -114,16 +117,19 @@ def choose(X_all: np.ndarray, y: np.ndarray, args, answer_weight: float, cross_f
     from sklearn.metrics import roc_auc_score
 
     sets = {"evidence": [f for f in FEATURES if f not in SCORE_FEATURES], "evidence+answer_score": list(FEATURES),
+            "evidence without missing names": [f for f in FEATURES if f not in SCORE_FEATURES + NAME_FEATURES],
             "answer_score only": list(SCORE_FEATURES)}
     aucs = {}
     for name, cols in sets.items():
-        loo = leave_one_out(X_all[:, [FEATURES.index(f) for f in cols]], y, args.c)
-        aucs[name] = (roc_auc_score(y, loo), cols, loo)
-        print(f"features {name}: leave-one-out ROC AUC {aucs[name][0]:.3f}")
-    name = max(("evidence", "evidence+answer_score"), key=lambda n: aucs[n][0])
-    auc_value, names, loo = aucs[name]
+        for c in args.c:
+            loo = leave_one_out(X_all[:, [FEATURES.index(f) for f in cols]], y, c)
+            if name not in aucs or roc_auc_score(y, loo) > aucs[name][0]:
+                aucs[name] = (roc_auc_score(y, loo), cols, loo, c)
+            print(f"features {name}, C={c}: leave-one-out ROC AUC {roc_auc_score(y, loo):.3f}")
+    name = max(("evidence", "evidence+answer_score", "evidence without missing names"), key=lambda n: aucs[n][0])
+    auc_value, names, loo, c = aucs[name]
     X = X_all[:, [FEATURES.index(f) for f in names]]
-    print(f"dev questions {len(y)} ({y.sum()} answerable); chosen features: {name}, leave-one-out ROC AUC "
+    print(f"dev questions {len(y)} ({y.sum()} answerable); chosen features: {name}, C={c}, leave-one-out ROC AUC "
           f"{auc_value:.3f}")
     grid = np.round(np.arange(0.05, 0.96, 0.05), 2)
     for th in grid:
@@ -139,13 +145,13 @@ def choose(X_all: np.ndarray, y: np.ndarray, args, answer_weight: float, cross_f
     answer_t = next((float(t) for t in grid if np.mean(((loo >= t) & ok)[y == 0]) <= args.max_unanswerable_answered), 0.95)
     partial_t = max([float(t) for t in grid if np.mean(loo[y == 1] >= t) >= args.min_answerable_shown] or [0.05])
     partial_t = min(partial_t, answer_t)
-    model = fit(X, y, args.c)
+    model = fit(X, y, c)
     scaler, lr = model[0], model[1]
     out = {"scorer": SCORER, "features": list(names), "answer_weight": answer_weight, "mean": scaler.mean_.tolist(), "scale": scaler.scale_.tolist(),
            "weights": lr.coef_[0].tolist(), "bias": float(lr.intercept_[0]), "answer_threshold": answer_t,
            "partial_threshold": partial_t, "trained_on": f"{args.qa} (split dev)", "questions": int(len(y)),
            "answer_scores": "out-of-fold (cross-fitted)" if cross_fitted else "shipped scorer",
-           "loo_auc": round(float(auc_value), 4),
+           "c": c, "loo_auc": round(float(auc_value), 4),
            "loo_auc_by_features": {n: round(float(a[0]), 4) for n, a in aucs.items()}}
     print(json.dumps({k: out[k] for k in ("weights", "bias", "answer_threshold", "partial_threshold")}))
     if args.write:

@@ -7,6 +7,7 @@ decided by spaCy's named-entity recogniser (:mod:`rag.nlp`), not by word lists, 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from rag import nlp
@@ -111,10 +112,16 @@ def answer_type(question: str) -> str:
     return "fact"
 
 
+def fold(text: str) -> str:
+    """``text`` with accents removed ("Beyoncé" -> "Beyonce"): names match whether or not they are written with them."""
+    return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+
+
 def entities(question: str) -> tuple[str, ...]:
-    """Names and alphanumeric codes in the question, longest first ("Kirin 9030", "Ascend 910C", "SMIC", "N+3")."""
+    """Names and alphanumeric codes in the question, longest first ("Kirin 9030", "Ascend 910C", "SMIC", "N+3"),
+    accents folded ("Beyoncé" -> "Beyonce"; see :func:`fold`)."""
     found: list[str] = []
-    text = re.sub(r"[’']s\b", "", question)
+    text = re.sub(r"[’']s\b", "", fold(question))
     token = r"(?:[A-Z][A-Za-z0-9+&]*(?:-[A-Za-z0-9]+)*|\d+[A-Za-z]*)"
     pattern = rf"\b[A-Z][A-Za-z0-9+&]*(?:-[A-Za-z0-9]+)*(?:\s{token})*|\b\d+(?:nm|[A-Za-z]*\d[A-Za-z0-9]*)\b|\b[A-Za-z]+\d+[A-Za-z0-9]*\b"
     for match in re.finditer(pattern, text):

@@ -39,11 +39,13 @@ def test_key_fact_coverage_on_the_test_split(answers):
 
 
 def test_outcome_rates_on_the_test_split(answers):
+    """Regression floors around the operating point chosen on dev (at most 0.10 of unanswerable dev questions
+    answered): 45/58 answerable and 5/29 unanswerable test questions answered when it was chosen."""
     answered_ans = [a.status == "answered" for q, a in answers if q.answerable]
     answered_un = [a.status == "answered" for q, a in answers if not q.answerable]
     print(f"answered {sum(answered_ans)}/{len(answered_ans)} answerable, {sum(answered_un)}/{len(answered_un)} unanswerable")
-    assert sum(answered_ans) / len(answered_ans) >= 0.75
-    assert sum(answered_un) / len(answered_un) <= 0.30
+    assert sum(answered_ans) / len(answered_ans) >= 0.70
+    assert sum(answered_un) / len(answered_un) <= 0.25
 
 
 def test_status_and_abstained_agree(answers):
@@ -140,3 +142,27 @@ def test_names_in_the_question_match_the_article_across_accents():
     assert contains(sentence, "Severine") and contains(sentence, "Berenice Marlohe")
     assert contains("She played Severine.", "Sévérine")
     assert not contains(sentence, "Sabine")
+    from rag.questions import analyse
+
+    names = analyse("How many records did Beyoncé release after she left Destiny's Child?").entities
+    assert "Beyonce" in names and not any(n.startswith("Beyonc") and n != "Beyonce" for n in names)  # not "Beyonc"
+    assert contains("Beyoncé's first solo album followed in 2003.", names[names.index("Beyonce")])
+
+
+def test_a_specific_question_name_missing_beside_the_lead_is_measured(real_index):
+    """The answerability features say how specific a name of the question is that the lead sentence lacks."""
+    from rag.answering import prepare
+    from rag.backends.extractive import FEATURES, Extractive
+    from rag.config import load_settings
+    from rag.embed import vector_cache
+    from rag.index import load_index
+
+    snapshot = load_index(real_index)
+    ex = Extractive(snapshot, vector_cache(snapshot))
+    assert 0 <= ex.specificity("China") < ex.specificity("Blackwell") <= 1.0  # everywhere vs. a few passages
+    settings = load_settings(index_dir=real_index)
+    prep = prepare("How many Blackwell GPUs did Japan secure in late 2025?", None, snapshot, settings, settings.k)
+    cands = ex.candidates(prep.info, prep.qvec, prep.passages)
+    lead = ex.lead(prep.info, cands)
+    values = dict(zip(FEATURES, ex.features(prep.info, lead, cands, prep.passages)))
+    assert "Japan" not in lead.text and values["missing_name_sentence"] >= ex.specificity("Japan") > 0

@@ -19,8 +19,8 @@ sentence ("This cluster consists of three facilities." + "One is run by A, the o
 from __future__ import annotations
 
 import json
+import math
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -29,7 +29,7 @@ import numpy as np
 
 from rag import nlp
 from rag.backends import Draft, Prepared
-from rag.questions import GENERIC_WORDS, QuestionInfo, demonym_of, has_type, plain_words
+from rag.questions import GENERIC_WORDS, QuestionInfo, demonym_of, fold, has_type, plain_words
 from rag.scorer import pair
 from rag.types import RetrievedChunk
 from rag.verify import DraftSentence
@@ -38,7 +38,8 @@ REDUNDANT_COSINE = 0.85
 RELATIVE_SCORE = 0.6
 FEATURES = ("cosine", "sentence_coverage", "passage_coverage", "unmatched_focus_0.5", "unmatched_focus_0.6",
             "min_focus_similarity", "typed", "entities_in_doc", "entities_in_sentence", "entities_in_window",
-            "top_cosine", "retrieval_score", "answer_score", "top_answer_score")
+            "top_cosine", "retrieval_score", "answer_score", "top_answer_score", "missing_name_sentence",
+            "missing_name_window")
 MODEL_PATH = Path(__file__).resolve().parents[1] / "answerability.json"
 TYPED_CANDIDATES = 12
 """Sentences (best first by similarity and coverage) checked for the answer type with spaCy NER."""
@@ -91,8 +92,7 @@ class Candidate:
 def _words(text: str) -> frozenset[str]:
     """Lower-cased tokens of ``text`` ("5nm-class", "n+3", "u.s") and their hyphen/period parts ("5nm", "class"), with
     accents folded ("Sévérine" and "Severine" are one name)."""
-    folded = "".join(ch for ch in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(ch))
-    tokens = re.findall(r"[\w][\w.+-]*[\w+]|[\w]", folded)
+    tokens = re.findall(r"[\w][\w.+-]*[\w+]|[\w]", fold(text.lower()))
     return frozenset(tokens + [p for t in tokens if "-" in t or "." in t for p in re.split(r"[-.]", t) if p])
 
 
@@ -128,6 +128,14 @@ class Extractive:
 
     def _terms(self, text: str) -> list[str]:
         return [t for t in self.bm25.query_terms(text) if t]
+
+    def specificity(self, name: str) -> float:
+        """How rare the rarest word of ``name`` is in the corpus: its BM25 idf over the idf of a word found in one
+        passage (1.0 for that or rarer, near 0 for a word in every passage)."""
+        n = max(1, self.bm25.size)
+        top = math.log(1 + (n - 0.5) / 1.5)
+        idf = max([self.bm25.idf(t) for w in plain_words(name) for t in self._terms(w)] or [0.0])
+        return min(1.0, idf / top) if top > 0 else 0.0
 
     def candidates(self, info: QuestionInfo, qvec: np.ndarray, passages: list[RetrievedChunk],
                    extra_entities: tuple[str, ...] = ()) -> list[Candidate]:
@@ -216,6 +224,11 @@ class Extractive:
             float(passages[lead.passage].score),
             lead.answer_score,
             max(c.answer_score for c in cands[:SCORED_CANDIDATES]),
+            # a specific name of the question missing next to the lead: the sentence may be about something else
+            # ("How many GPUs did Japan secure?" led by "South Korea secured 260,000 GPUs")
+            max([self.specificity(e) for e in info.entities if not contains(lead.text, e)] + [0.0]),
+            max([self.specificity(e) for e in info.entities if not contains(f"{chunk.title}\n{lead.window}", e)]
+                + [0.0]),
         ]
 
     def lead(self, info: QuestionInfo, cands: list[Candidate]) -> Candidate:
