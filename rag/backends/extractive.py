@@ -41,8 +41,9 @@ FEATURES = ("cosine", "sentence_coverage", "passage_coverage", "unmatched_focus_
             "top_cosine", "retrieval_score", "answer_score", "top_answer_score", "missing_name_sentence",
             "missing_name_window")
 MODEL_PATH = Path(__file__).resolve().parents[1] / "answerability.json"
-TYPED_CANDIDATES = 12
-"""Sentences (best first by similarity and coverage) checked for the answer type with spaCy NER."""
+TYPED_CANDIDATES = 8
+"""Sentences (best first by similarity and coverage) checked for the answer type with spaCy NER in one batch (8 and
+12 give the same leads and outcomes on dev; 8 saves about 2 ms per answer)."""
 SCORED_CANDIDATES = 3
 """Sentences (best first) read by the learned answer scorer (:mod:`rag.scorer`); 3 and 4 pick the same leads on dev."""
 
