@@ -4,12 +4,12 @@ An extractive answer embeds the sentences of its passages and the words of the l
 recogniser over its best sentences and, when it cites a figure, parses other sources' sentences for numbers. Each
 result is cached by text (:class:`rag.embed.VectorCache`, :func:`rag.nlp.entities_many`,
 :func:`rag.mentions.mentions_many`), so only sentences not seen before cost anything. ``rag serve`` fills these
-caches for the whole corpus in a background thread after it starts, and again after each rebuild (:func:`start`): a slice at a time, pausing
-while an answer is being computed, so a question asked meanwhile waits for one slice at most. Corpora with more than
-:data:`MAX_SENTENCES` sentences are not warmed (the caches would evict what they hold).
+caches for the whole corpus in a background thread after it starts, and again after each rebuild (:func:`start`): a
+slice at a time, pausing while an answer is being computed, so a question asked meanwhile waits for one slice at
+most. Corpora with more than :data:`MAX_SENTENCES` sentences are not warmed (the caches would evict what they hold).
 
-Measured on the bundled corpus (825 sentences): about 8 s of background work; the bench's extractive answer p50 then
-drops from ~80 ms (first time each sentence is met) to the figure in the README's benchmark table.
+Measured on the bundled corpus (826 sentences): 7-8 s of background work, after which the bench's extractive answer
+p50 is about 32 ms instead of 56-86 ms when each sentence is met for the first time (README, Benchmarks).
 """
 
 from __future__ import annotations
@@ -24,12 +24,14 @@ from dataclasses import dataclass
 log = logging.getLogger(__name__)
 
 MAX_SENTENCES = 15000
-"""Largest corpus (in sentences) whose caches are filled; below every cache's capacity (20,000 and more)."""
+"""Largest corpus (in sentences) whose caches are filled; below every cache's capacity (20,000 and more). Its words
+are warmed too, as many as the vector cache can keep beside the sentences."""
 SLICE = 32
 """Sentences per step; a question that arrives during warm-up waits for at most one step."""
+QUERY_ROOM = 2000
+"""Vector-cache entries left free for questions when words are warmed too (the cache holds 20,000)."""
 POLL_SECONDS = 5.0
 """How often the warm-up thread looks for a new snapshot (a rebuild)."""
-"""Sentences per step; a question that arrives during warm-up waits for at most one step."""
 
 _active = 0
 _active_lock = threading.Lock()
@@ -88,6 +90,7 @@ def warm_caches(snapshot, stop: threading.Event | None = None, max_sentences: in
     if len(sentences) > max_sentences:
         return WarmReport(0, 0, 0.0, f"{len(sentences):,} sentences is more than the {max_sentences:,} kept warm")
     embed = vector_cache(snapshot)
+    words = words[: max(0, embed.size - len(sentences) - QUERY_ROOM)]  # what the vector cache can keep with them
     steps = [(embed, words[i : i + 8 * SLICE]) for i in range(0, len(words), 8 * SLICE)]
     for i in range(0, len(sentences), SLICE):
         part = sentences[i : i + SLICE]
