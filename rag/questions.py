@@ -126,12 +126,16 @@ def entities(question: str) -> tuple[str, ...]:
     pattern = rf"\b[A-Z][A-Za-z0-9+&]*(?:-[A-Za-z0-9]+)*(?:\s{token})*|\b\d+(?:nm|[A-Za-z]*\d[A-Za-z0-9]*)\b|\b[A-Za-z]+\d+[A-Za-z0-9]*\b"
     for match in re.finditer(pattern, text):
         words = match.group().split()
-        if match.start() == len(text) - len(text.lstrip()) or text[: match.start()].rstrip().endswith(("?", ".")):
+        initial = match.start() == len(text) - len(text.lstrip()) or text[: match.start()].rstrip().endswith(("?", "."))
+        if initial:
             while words and words[0].lower() in _QUESTION_WORDS | _LEADING:
                 words = words[1:]
         value = " ".join(words)
         if not value or value.lower() in _QUESTION_WORDS:
             continue
+        if initial and value == match.group() and value.istitle() and " " not in value \
+                and nlp.first_word_is_common(text[match.start():]):
+            continue  # "Terrorist activity in what city…": capitalised because it starts the sentence, not a name
         found.append(value)
     return tuple(dict.fromkeys(found))
 

@@ -49,3 +49,11 @@ def test_numbers_as_values():
 def test_demonyms_match_by_morphology():
     assert demonym_of("japanese", "japan") and demonym_of("canadian", "canada") and demonym_of("european", "europe")
     assert not demonym_of("japan", "japanese") and not demonym_of("chairman", "chair")
+
+
+def test_a_sentence_initial_common_word_is_not_taken_for_a_name():
+    assert analyse("Terrorist activity in what city hurt the film's earnings?").entities == ()
+    assert analyse("Roughly how much did Acme invest in 2024?").entities == ("Acme", "2024")
+    assert analyse("Her second film was released by which studio?").entities == ()
+    assert analyse("Huawei unveiled which chip in 2025?").entities == ("Huawei", "2025")  # a name stays one
+    assert analyse("Germany set which deadline for Huawei?").entities == ("Germany", "Huawei")
