@@ -101,7 +101,7 @@ def _sentences(snapshot, doc_id: str) -> list[tuple[int, int, str]]:
     seen: dict[tuple[int, int], str] = {}
     for chunk in snapshot.chunks:
         if chunk.doc_id == doc_id:
-            for span in chunk.sentences or ((chunk.start, chunk.end),):
+            for span in chunk.sentence_spans:
                 seen.setdefault(tuple(span), chunk.text)
     return [(a, b, text) for (a, b), text in sorted(seen.items())]
 
@@ -142,7 +142,7 @@ def _by_meaning(snapshot, quote: str, doc_id: str) -> AnchorMatch | None:
     pool = {}
     for hit in hits:
         chunk = hit.chunk
-        for a, b in chunk.sentences or ((chunk.start, chunk.end),):
+        for a, b in chunk.sentence_spans:
             pool.setdefault((chunk.doc_id, a, b), chunk.text)
     pools.append([(d, a, b, p) for (d, a, b), p in pool.items()])
     best: tuple[float, tuple[str, int, int, str]] | None = None

@@ -100,7 +100,7 @@ def candidate_pairs(question: str, citations: list[Citation], passages: list[Ret
     others: dict[tuple[str, int], _Sentence] = {}
     for p in passages:
         chunk = p.chunk
-        for a, b in chunk.sentences or ((chunk.start, chunk.end),):
+        for a, b in chunk.sentence_spans:
             others.setdefault((chunk.doc_id, a), _Sentence(chunk.doc_id, chunk, a, b, docs[chunk.doc_id].text[a:b]))
     cited = [c for c, found in zip(citations, mentions_many([c.quote for c in citations])) if found]
     if not cited:

@@ -61,6 +61,11 @@ class Chunk(_Record):
     date: str | None = None
 
     @property
+    def sentence_spans(self) -> tuple[tuple[int, int], ...]:
+        """The document-relative spans of the chunk's sentences; the whole chunk as one span when none are stored."""
+        return tuple(self.sentences) or ((self.start, self.end),)
+
+    @property
     def embedding_text(self) -> str:
         """What the embedder and BM25 see: the title helps retrieval, so it is prefixed."""
         return f"{self.title}. {self.text}" if self.title else self.text

@@ -72,7 +72,7 @@ def corpus_texts(snapshot) -> tuple[list[str], list[str]]:
     words: dict[str, None] = {}
     for chunk in snapshot.chunks:
         text = snapshot.documents[chunk.doc_id].text
-        for start, end in chunk.sentences or ((chunk.start, chunk.end),):
+        for start, end in chunk.sentence_spans:
             sentences.setdefault(text[start:end])
         words.update(dict.fromkeys(plain_words(f"{chunk.title}. {chunk.text}")))
     return list(sentences), list(words)

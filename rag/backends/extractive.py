@@ -153,7 +153,7 @@ class Extractive:
             doc_full = f"{chunk.title}\n{doc_text}"
             p_terms = set(self._terms(f"{chunk.title}. {chunk.text}"))
             p_cov = sum(w for t, w in weights.items() if t in p_terms) / total
-            spans = list(chunk.sentences or ((chunk.start, chunk.end),))
+            spans = list(chunk.sentence_spans)
             for i, (start, end) in enumerate(spans):
                 text = doc_text[start:end]
                 if (chunk.doc_id, start) in seen or len(text) < 25 or not re.search(r"[.!?\"”)]$", text):
