@@ -30,7 +30,9 @@ _REASON = re.compile(r"\b(?:because|due to|as a result|result of|in order to|aim
                      r"so that|since|owing to|in response to|response to|consequence|reasons?|caused? by|led to|"
                      r"motivat\w*|prompted|to (?:protect|deter|prevent|avoid|ensure|secure|reduce|limit|control)|"
                      r"rooted in|thanks to|paramount for|necessitated|fear\w*|concerns?)\b", re.I)
-_CAPSEQ = re.compile(r"\b(?:[A-Z][\w&'’.-]*[A-Za-z0-9]|[A-Z])(?:\s+(?:of|and|for|de|&)?\s*[A-Z][\w&'’.-]*[A-Za-z0-9])*")
+# A capitalised word may hold or end in an accented letter ("Hervé", "Zürich"), and start with a Latin-1 capital ("Émile").
+_CAP = r"[A-ZÀ-ÖØ-Þ]"
+_CAPSEQ = re.compile(rf"\b(?:{_CAP}[\w&'’.-]*[^\W_]|{_CAP})(?:\s+(?:of|and|for|de|&)?\s*{_CAP}[\w&'’.-]*[^\W_])*")
 _QUESTION_WORDS = {
     "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "does", "did", "do", "is", "are", "was",
     "were", "will", "would", "can", "could", "has", "have", "had", "the", "a", "an", "and", "or", "of", "in", "on",

@@ -29,7 +29,8 @@ import numpy as np
 
 from rag import nlp
 from rag.backends import Draft, Prepared
-from rag.questions import GENERIC_WORDS, QuestionInfo, demonym_of, fold, has_type, plain_words
+from rag.names import contains
+from rag.questions import GENERIC_WORDS, QuestionInfo, has_type, plain_words
 from rag.scorer import pair
 from rag.types import RetrievedChunk
 from rag.verify import DraftSentence
@@ -87,24 +88,6 @@ class Candidate:
     entities_in_sentence: float = 1.0
     entities_in_window: float = 1.0
     score: float = 0.0
-
-
-@lru_cache(maxsize=4096)
-def _words(text: str) -> frozenset[str]:
-    """Lower-cased tokens of ``text`` ("5nm-class", "n+3", "u.s") and their hyphen/period parts ("5nm", "class"), with
-    accents folded ("Sévérine" and "Severine" are one name)."""
-    tokens = re.findall(r"[\w][\w.+-]*[\w+]|[\w]", fold(text.lower()))
-    return frozenset(tokens + [p for t in tokens if "-" in t or "." in t for p in re.split(r"[-.]", t) if p])
-
-
-def contains(haystack: str, entity: str) -> bool:
-    """All words of ``entity`` occur in ``haystack`` (an adjective of nationality also matches its place)."""
-    hay = _words(haystack)
-
-    def found(word: str) -> bool:
-        return word in hay or any(demonym_of(word, w) or demonym_of(w, word) for w in hay if w[:4] == word[:4])
-
-    return all(found(w) for w in _words(entity) if w)
 
 
 class Extractive:

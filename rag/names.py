@@ -1,0 +1,72 @@
+"""Whether a text mentions a name from a question, the way a reader would judge it.
+
+A name is mentioned when every one of its words occurs in the text, where a word also matches:
+
+- its place through an adjective of nationality ("Japanese" ~ "Japan", :func:`rag.questions.demonym_of`);
+- an initialism of capitalised words the text holds ("UN" ~ "United Nations", "NY" ~ "New York Times"), and the
+  other way round ("United Nations" ~ "UN");
+- the same word with one slip of the keyboard, for words of :data:`TYPO_MIN_LETTERS` letters or more
+  ("Goverment" ~ "Government"; ``difflib``'s similarity ratio, at least :data:`TYPO_RATIO`). Shorter words and
+  words with digits ("910B" vs "910C", "Micron" vs "Macron") must match exactly: there one letter is another name.
+
+All generic English and string similarity: nothing here knows the corpus.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from functools import lru_cache
+
+from rag.questions import demonym_of, fold, names
+
+TYPO_MIN_LETTERS = 7
+TYPO_RATIO = 0.85
+_ACRONYM = re.compile(r"\b[A-Z]{2,5}\b")
+
+
+@lru_cache(maxsize=4096)
+def words(text: str) -> frozenset[str]:
+    """Lower-cased tokens of ``text`` ("5nm-class", "n+3", "u.s") and their hyphen/period parts ("5nm", "class"), with
+    accents folded ("Sévérine" and "Severine" are one name)."""
+    tokens = re.findall(r"[\w][\w.+-]*[\w+]|[\w]", fold(text.lower()))
+    return frozenset(tokens + [p for t in tokens if "-" in t or "." in t for p in re.split(r"[-.]", t) if p])
+
+
+def _initials(name: str) -> list[str]:
+    """Initialisms of every run of two or more capitalised words of ``name`` ("New York Times" -> "ny", "nyt", "yt")."""
+    caps = [w for w in name.split() if w[:1].isupper()]
+    return ["".join(w[0] for w in caps[i:j]).lower() for i in range(len(caps)) for j in range(i + 2, len(caps) + 1)]
+
+
+@lru_cache(maxsize=512)
+def initialisms(text: str) -> frozenset[str]:
+    """Initialisms of the capitalised names in ``text`` (see :func:`_initials`)."""
+    return frozenset(i for name in names(fold(text)) for i in _initials(name))
+
+
+@lru_cache(maxsize=8192)
+def _near(word: str, hay: frozenset[str]) -> bool:
+    """``word`` (long, letters only) is one slip away from a word of ``hay``."""
+    return bool(difflib.get_close_matches(word, [w for w in hay if abs(len(w) - len(word)) <= 1], n=1,
+                                          cutoff=TYPO_RATIO))
+
+
+def contains(haystack: str, name: str) -> bool:
+    """All words of ``name`` occur in ``haystack``, exactly or in one of the ways listed in the module docstring."""
+    hay = words(haystack)
+
+    def found(word: str) -> bool:
+        return word in hay or any(demonym_of(word, w) or demonym_of(w, word) for w in hay if w[:4] == word[:4])
+
+    missing = {w for w in words(name) if w and not found(w)}
+    if not missing:
+        return True
+    folded = fold(name)
+    missing -= {a.lower() for a in _ACRONYM.findall(folded) if a.lower() in initialisms(haystack)}
+    expansion = [w.lower() for w in folded.split() if w[:1].isupper()]
+    if len(expansion) >= 2 and "".join(w[0] for w in expansion) in hay:
+        missing -= set(expansion)
+    missing = {w for w in missing
+               if not (len(w) >= TYPO_MIN_LETTERS and w.isalpha() and _near(w, hay))}
+    return not missing
