@@ -48,6 +48,9 @@ _PLACE_WORDS = r"(?:city|cities|country|countries|province|provinces|district|di
 _LEADING = {"in", "if", "for", "on", "as", "before", "after", "under", "since", "during", "by", "besides", "apart",
             "according", "beyond", "between", "among", "at", "from", "with", "without", "and", "but", "so", "also",
             "going", "below", "above"}
+_WH_DETERMINERS = {"which", "what", "whose"}
+_AUX = ("is", "are", "was", "were", "does", "did", "do", "has", "have", "had", "can", "could", "will", "would",
+        "should", "may", "might")
 _DEMONYM_END = re.compile(r"(?:ese|ian|an|ish|i|ch)$")
 _DEMONYM_SUFFIXES = {"", "n", "an", "ian", "ese", "ish", "i"}
 
@@ -129,9 +132,18 @@ def entities(question: str) -> tuple[str, ...]:
     for match in re.finditer(pattern, text):
         words = match.group().split()
         initial = match.start() == len(text) - len(text.lstrip()) or text[: match.start()].rstrip().endswith(("?", "."))
+        stripped: list[str] = []
         if initial:
             while words and words[0].lower() in _QUESTION_WORDS | _LEADING:
-                words = words[1:]
+                stripped.append(words.pop(0).lower())
+        wh = (stripped[-1:] or [""])[0]
+        if not stripped and (m := re.search(r"\b(which|what|whose)\s+$", text[: match.start()], re.I)):
+            wh = m.group(1).lower()
+        # "Which Acme GPU is …", "Which GPU did …": the phrase's head noun names the kind of answer, not a given.
+        # ("What Acme has done": a single word after "what" may be the subject, so it stays.)
+        if wh in _WH_DETERMINERS and (len(words) >= 2 or wh == "which") \
+                and re.match(rf"\s+(?:{'|'.join(_AUX)})\b", text[match.end():], re.I):
+            words = words[:-1]
         value = " ".join(words)
         if not value or value.lower() in _QUESTION_WORDS:
             continue

@@ -136,7 +136,7 @@ def test_very_long_question_is_truncated_with_notice(real_index):
 
 
 def test_names_in_the_question_match_the_article_across_accents():
-    from rag.backends.extractive import contains
+    from rag.names import contains
 
     sentence = "After casting Bérénice Lim Marlohe as Sévérine in Skyfall, the producers looked elsewhere."
     assert contains(sentence, "Severine") and contains(sentence, "Berenice Marlohe")
@@ -147,6 +147,16 @@ def test_names_in_the_question_match_the_article_across_accents():
     names = analyse("How many records did Beyoncé release after she left Destiny's Child?").entities
     assert "Beyonce" in names and not any(n.startswith("Beyonc") and n != "Beyonce" for n in names)  # not "Beyonc"
     assert contains("Beyoncé's first solo album followed in 2003.", names[names.index("Beyonce")])
+
+
+def test_the_head_noun_after_which_names_the_answer_not_a_given():
+    """In "Which Nvidia GPU is …" the article need not say "GPU": the answer names the GPU ("Nvidia's A100")."""
+    from rag.questions import entities
+
+    assert entities("Which Nvidia GPU is the Ascend 910B said to match in some training tasks?") == ("Nvidia", "Ascend 910B")
+    assert entities("Which GPU did Huawei match?") == ("Huawei",)
+    assert entities("What EUV components does China lack?") == ("EUV", "China")  # "EUV" modifies "components"
+    assert entities("What SMIC has done with DUV?") == ("SMIC", "DUV")  # one word after "what": the subject
 
 
 def test_a_specific_question_name_missing_beside_the_lead_is_measured(real_index):
