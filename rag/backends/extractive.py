@@ -7,7 +7,8 @@ judged by a logistic model over evidence features (:data:`FEATURES`), fitted on 
 ``bench/calibrate_abstention.py``; its probability and two thresholds chosen on dev give the outcome:
 
 - ``answered``: probability >= ``answer_threshold``, every name of the question in the lead's article, the expected
-  answer type in the lead or its neighbour (names in the lead's sentence window are a feature, not a hard check);
+  answer type in the lead or its neighbour (except for :data:`SOFT_TYPES`; names in the lead's sentence window are a
+  feature, not a hard check);
 - ``partial``: probability >= ``partial_threshold`` (or answered was refused by a hard check): the closest sentences
   are shown, with a plain statement that they do not clearly answer the question;
 - ``not_found`` otherwise.
@@ -45,6 +46,9 @@ MODEL_PATH = Path(__file__).resolve().parents[1] / "answerability.json"
 TYPED_CANDIDATES = 8
 """Sentences (best first by similarity and coverage) checked for the answer type with spaCy NER in one batch (8 and
 12 give the same leads and outcomes on dev; 8 saves about 2 ms per answer)."""
+SOFT_TYPES = ("reason",)
+"""Answer types whose presence is a feature only, not a requirement for ``answered``: causal wording is too varied for
+a check of connectives ("Chinese firms are rejecting the chip as Beijing pushes for self-reliance")."""
 SCORED_CANDIDATES = 3
 """Sentences (best first) read by the learned answer scorer (:mod:`rag.scorer`); 3 and 4 pick the same leads on dev."""
 
@@ -249,9 +253,9 @@ class Extractive:
             status, reason = "not_found", "the articles do not mention every name in the question"
         elif probability < m["partial_threshold"]:
             status, reason = "not_found", "no retrieved sentence answers it with enough evidence"
-        elif probability < m["answer_threshold"] or not lead.typed:
+        elif probability < m["answer_threshold"] or not (lead.typed or info.answer_type in SOFT_TYPES):
             status = "partial"
-            if not lead.typed:
+            if not lead.typed and info.answer_type not in SOFT_TYPES:
                 reason = f"no {info.answer_type} in the closest sentences"
             elif lead.entities_in_window < 1.0:
                 reason = "the closest sentences do not mention every name in the question together"
