@@ -3,8 +3,8 @@
 A name is mentioned when every one of its words occurs in the text, where a word also matches:
 
 - its place through an adjective of nationality ("Japanese" ~ "Japan", :func:`rag.questions.demonym_of`);
-- an initialism of capitalised words the text holds ("UN" ~ "United Nations", "NY" ~ "New York Times"), and the
-  other way round ("United Nations" ~ "UN");
+- an initialism of capitalised words the text holds ("UN" ~ "United Nations", "NY" ~ "New York Times") or written
+  with periods ("US" ~ "U.S."), and the other way round ("United Nations" ~ "UN");
 - the same word with one slip of the keyboard, for words of :data:`TYPO_MIN_LETTERS` letters or more
   ("Goverment" ~ "Government"; ``difflib``'s similarity ratio, at least :data:`TYPO_RATIO`). Shorter words and
   words with digits ("910B" vs "910C", "Micron" vs "Macron") must match exactly: there one letter is another name.
@@ -63,7 +63,8 @@ def contains(haystack: str, name: str) -> bool:
     if not missing:
         return True
     folded = fold(name)
-    missing -= {a.lower() for a in _ACRONYM.findall(folded) if a.lower() in initialisms(haystack)}
+    dotted = {w.replace(".", "") for w in hay if "." in w}  # "u.s" for "U.S."
+    missing -= {a.lower() for a in _ACRONYM.findall(folded) if a.lower() in initialisms(haystack) | dotted}
     expansion = [w.lower() for w in folded.split() if w[:1].isupper()]
     if len(expansion) >= 2 and "".join(w[0] for w in expansion) in hay:
         missing -= set(expansion)

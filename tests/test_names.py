@@ -15,6 +15,7 @@ def test_exact_words_and_demonyms():
 def test_initialisms_both_ways():
     assert contains(DOC, "UN") and contains(DOC, "NY") and contains(DOC, "NYT")
     assert contains(DOC, "Semiconductor Manufacturing International Corporation")  # the text says "SMIC"
+    assert contains("Talks with U.S. officials.", "US") and contains("The U.N. Secretary General spoke.", "UN")
     assert not contains(DOC, "EU") and not contains(DOC, "WHO")
 
 
