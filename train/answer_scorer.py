@@ -1,8 +1,10 @@
 """Train the answer scorer (rag/scorer.py): a MiniLM-L6 cross-encoder over (question, sentence + neighbours).
 
-Data (public, CC BY-SA 4.0): SQuAD 2.0 train, its first 10 articles (``../shared/train-data/squad2``). Whole articles
-in :data:`HELD_OUT` are kept out of training and used for the held-out figures in the model card (and by
-``bench/squad_eval.py``). The chip-war *dev* questions are used in a second step, with cross-fitting (stage
+Data (public, CC BY-SA 4.0): SQuAD 2.0 train, its first 10 articles (``../shared/train-data/squad2``), and twelve
+SQuAD 2.0 dev articles kept in ``train/data`` (:data:`EXTRA`, for their unanswerable questions' plausible answers).
+Whole articles in :data:`HELD_OUT` are kept out of training and used for the held-out figures in the model card (and
+by ``bench/squad_eval.py``); the four dev articles in :data:`TUNING` are kept out as well (``bench/squad_eval.py
+--set dev``). The chip-war *dev* questions are used in a second step, with cross-fitting (stage
 ``dev``, below); the test split never is.
 
 Pairs (label 1 = the sentence answers the question):
@@ -22,7 +24,7 @@ cross-fitting models whose out-of-fold scores calibration uses) and once on all 
 ``rag/models/answer-scorer`` as OpenVINO IR with fp16 weights); ``export`` measures both the SQuAD-only and the
 shipped model on the held-out articles and writes the model card. ``all`` (default) runs the four.
 
-Run:  python train/answer_scorer.py [--stage all] [--max-pairs 16000] [--epochs 2] [--work /tmp/scorer-train]
+Run:  python train/answer_scorer.py [--stage all] [--max-pairs 0] [--epochs 1] [--work /tmp/scorer-train]
       then: python bench/calibrate_abstention.py --fold-scorers /tmp/scorer-train/dev-fold0-ov \
                 /tmp/scorer-train/dev-fold1-ov --max-unanswerable-answered 0.10 --write
 """
@@ -50,9 +52,13 @@ from rag.scorer import META_NAME, MODEL_DIR, MODEL_NAME, pair  # noqa: E402
 SQUAD = ROOT.parent / "shared" / "train-data" / "squad2" / "train-v2.0-first10.json"
 HELD_OUT = ("Spectre_(2015_film)", "To_Kill_a_Mockingbird")
 """Whole SQuAD articles never trained on: held-out figures (Spectre has 188 unanswerable questions)."""
+EXTRA = ROOT / "train" / "data" / "squad2-dev-12-articles.json"
+"""Twelve SQuAD 2.0 dev articles (2,433 unanswerable questions with plausible answers: the hardest negatives)."""
+TUNING = ("Normans", "Steam_engine", "Harvard_University", "Warsaw")
+"""SQuAD 2.0 dev articles kept for tuning (``bench/squad_eval.py --set dev``): never trained on."""
 SWAP_LABELS = {"PERSON", "ORG", "GPE", "DATE", "NORP", "LOC", "CARDINAL", "WORK_OF_ART", "EVENT", "FAC", "PRODUCT"}
-NAME = "minilm-l6-answer-scorer-v1"
-MAX_LENGTH = 192
+NAME = "minilm-l6-answer-scorer-v2"
+MAX_LENGTH = 128
 SEED = 13
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -147,6 +153,13 @@ def build_pairs(titles: list[str], data: dict, rng: random.Random, swap_rate: fl
 def stage_data(args) -> None:
     data = {a["title"]: a for a in json.loads(Path(args.squad).read_text(encoding="utf-8"))["data"]}
     train_titles = [t for t in data if t not in HELD_OUT]
+    for path in args.extra_squad:  # more whole articles (SQuAD 2.0 dev ones: train/data/README.md)
+        extra = {a["title"]: a for a in json.loads(Path(path).read_text(encoding="utf-8"))["data"]}
+        clash = set(extra) & (set(HELD_OUT) | set(TUNING))
+        if clash:
+            raise SystemExit(f"{path} holds held-out or tuning articles: {sorted(clash)}")
+        data.update(extra)
+        train_titles += [t for t in extra if t not in train_titles]
     rng = random.Random(SEED)
     pairs = build_pairs(train_titles, data, rng)
     rng.shuffle(pairs)
@@ -162,6 +175,7 @@ def stage_data(args) -> None:
     kinds = {k: sum(r["kind"] == k for r in pairs) for k in sorted({r["kind"] for r in pairs})}
     print(f"train pairs {len(pairs)} from {len(train_titles)} articles; by kind {kinds}; "
           f"held-out pairs {len(heldout)} from {HELD_OUT}")
+    (work / "data.json").write_text(json.dumps({"articles": len(train_titles), "sources": [args.squad, *args.extra_squad]}))
 
 
 DEV_FOLDS = 2
@@ -216,11 +230,11 @@ def stage_dev(args) -> None:
         part = [r for r in rows if r["fold"] != fold]
         name = f"dev-fold{fold}" if fold is not None else "dev-all"
         info = finetune(part, work / name, epochs=args.dev_epochs, batch=args.batch, lr=args.dev_lr,
-                        max_length=MAX_LENGTH, seed=SEED, init=str(work / "model"))
+                        max_length=args.max_length, seed=SEED, init=str(work / "model"))
         target = work / f"{name}-ov" if fold is not None else MODEL_DIR
         export_openvino(work / name, work / f"{name}.fp32.onnx", target / MODEL_NAME)
         (target / META_NAME).write_text(json.dumps({"name": NAME if fold is None else f"{NAME}-fold{fold}",
-                                                    "max_length": MAX_LENGTH}, indent=1) + "\n")
+                                                    "max_length": args.max_length}, indent=1) + "\n")
         if fold is None:
             (work / "dev_train.json").write_text(json.dumps(info, indent=1))
 
@@ -234,7 +248,7 @@ def stage_train(args) -> None:
 
     work = Path(args.work)
     info = finetune(read_jsonl(work / "pairs.jsonl"), work / "model", epochs=args.epochs, batch=args.batch,
-                    lr=args.lr, max_length=MAX_LENGTH, seed=SEED)
+                    lr=args.lr, max_length=args.max_length, seed=SEED)
     (work / "train.json").write_text(json.dumps(info, indent=1))
 
 
@@ -283,7 +297,7 @@ def stage_export(args) -> None:
 
     work = Path(args.work)
     export_openvino(work / "model", work / "model.fp32.onnx", work / "squad-ov" / MODEL_NAME)
-    (work / "squad-ov" / META_NAME).write_text(json.dumps({"name": f"{NAME}-squad", "max_length": MAX_LENGTH}))
+    (work / "squad-ov" / META_NAME).write_text(json.dumps({"name": f"{NAME}-squad", "max_length": args.max_length}))
     data = {a["title"]: a for a in json.loads(Path(args.squad).read_text(encoding="utf-8"))["data"]}
     metrics = {"squad_only": heldout_metrics(CrossEncoder(work / "squad-ov"), data)}
     shipped = CrossEncoder(MODEL_DIR)
@@ -324,8 +338,8 @@ question. Used by the extractive backend as one input of the answerability model
   top `SCORED_CANDIDATES` (3) sentences, chosen on the dev split for speed (README, Design decisions).
 - **File:** `model.xml` + `model.bin` (OpenVINO IR, fp16 weights, {size:.1f} MB); run by OpenVINO (bf16 on CPUs that
   have it), no PyTorch. Dynamic int8 ONNX (23 MB) was tried and rejected: Pearson 0.948 to the fp32 scores.
-- **Training data:** SQuAD 2.0 train (CC BY-SA 4.0), the 8 of its first 10 articles not held out. {info['pairs']}
-  pairs: {', '.join(f'{k} {v}' for k, v in kinds.items())}. How each kind is made is in `train/answer_scorer.py`'s
+- **Training data:** SQuAD 2.0 (CC BY-SA 4.0): the 8 of its first 10 train articles not held out, and 12 dev
+  articles (`train/data/README.md`; four other dev articles are kept for tuning). {info['pairs']} pairs: {', '.join(f'{k} {v}' for k, v in kinds.items())}. How each kind is made is in `train/answer_scorer.py`'s
   docstring (answer sentence = 1; other paragraph sentences, the sentence holding an unanswerable question's
   plausible answer, the answer sentence under a question whose entity was swapped for another entity of the same
   spaCy label, and the best sentence of another article = 0).
@@ -346,7 +360,8 @@ question. Used by the extractive backend as one input of the answerability model
   questions are written against their paragraph, so its best sentence stays plausible; pair-level AUC
   {metrics['heldout_pair_auc']} (400 held-out pairs). Shipped vs fp32 scores: Pearson
   {metrics['shipped_vs_fp32_pearson']}, max |diff| {metrics['shipped_vs_fp32_max_abs']}.
-- **Reproduce:** `python train/answer_scorer.py` (reads `../shared/train-data/squad2/train-v2.0-first10.json`).
+- **Reproduce:** `python train/answer_scorer.py` (reads `../shared/train-data/squad2/train-v2.0-first10.json` and
+  `train/data/squad2-dev-12-articles.json`).
 - **Limits:** mostly trained on Wikipedia; on news its score is one feature among others, weighted by the dev fit.
 """
     (MODEL_DIR / "MODEL_CARD.md").write_text(card, encoding="utf-8")
@@ -360,9 +375,12 @@ def main() -> None:
     ap.add_argument("--dev-epochs", type=int, default=2)
     ap.add_argument("--dev-lr", type=float, default=2e-5)
     ap.add_argument("--squad", default=str(SQUAD))
+    ap.add_argument("--extra-squad", nargs="*", default=[str(EXTRA)], help="more SQuAD-format files to train on "
+                    "(whole articles; none of HELD_OUT or TUNING)")
+    ap.add_argument("--max-length", type=int, default=MAX_LENGTH, help="word pieces per training pair")
     ap.add_argument("--work", default="/tmp/scorer-train")
-    ap.add_argument("--max-pairs", type=int, default=16000)
-    ap.add_argument("--epochs", type=int, default=2)
+    ap.add_argument("--max-pairs", type=int, default=0, help="cap on training pairs (0: all)")
+    ap.add_argument("--epochs", type=int, default=1)
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--lr", type=float, default=4e-5)
     args = ap.parse_args()
