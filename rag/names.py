@@ -63,8 +63,10 @@ def contains(haystack: str, name: str) -> bool:
     if not missing:
         return True
     folded = fold(name)
-    dotted = {w.replace(".", "") for w in hay if "." in w}  # "u.s" for "U.S."
-    missing -= {a.lower() for a in _ACRONYM.findall(folded) if a.lower() in initialisms(haystack) | dotted}
+    acronyms = {a.lower() for a in _ACRONYM.findall(folded)} & missing
+    if acronyms:
+        dotted = {w.replace(".", "") for w in hay if "." in w}  # "u.s" for "U.S."
+        missing -= acronyms & (initialisms(haystack) | dotted)
     expansion = [w.lower() for w in folded.split() if w[:1].isupper()]
     if len(expansion) >= 2 and "".join(w[0] for w in expansion) in hay:
         missing -= set(expansion)
