@@ -48,7 +48,7 @@ TYPED_CANDIDATES = 8
 12 give the same leads and outcomes on dev; 8 saves about 2 ms per answer)."""
 SOFT_TYPES = ("reason",)
 """Answer types whose presence is a feature only, not a requirement for ``answered``: causal wording is too varied for
-a check of connectives ("Chinese firms are rejecting the chip as Beijing pushes for self-reliance")."""
+a check of connectives ("Buyers are turning the chip down as regulators push for local parts")."""
 SCORED_CANDIDATES = 3
 """Sentences (best first) read by the learned answer scorer (:mod:`rag.scorer`); 3 and 4 pick the same leads on dev."""
 
