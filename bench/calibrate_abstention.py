@@ -64,7 +64,8 @@ def main() -> None:
     args = ap.parse_args()
     if args.features and Path(args.features).exists():
         data = np.load(args.features)
-        return choose(data["X"], data["y"], args, float(data["weight"]), bool(data["cross_fitted"]), data["soft"])
+        soft = data["soft"] if "soft" in data else np.zeros(len(data["y"]), bool)  # caches written before SOFT_TYPES
+        return choose(data["X"], data["y"], args, float(data["weight"]), bool(data["cross_fitted"]), soft)
     settings = load_settings(index_dir=args.index)
     snapshot = load_index(args.index)
     items = load_qa(args.qa, "dev")
