@@ -39,13 +39,13 @@ def _initials(name: str) -> list[str]:
     return ["".join(w[0] for w in caps[i:j]).lower() for i in range(len(caps)) for j in range(i + 2, len(caps) + 1)]
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=64)  # keyed by whole texts (up to an article each): kept small
 def initialisms(text: str) -> frozenset[str]:
     """Initialisms of the capitalised names in ``text`` (see :func:`_initials`)."""
     return frozenset(i for name in names(fold(text)) for i in _initials(name))
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=2048)
 def _near(word: str, hay: frozenset[str]) -> bool:
     """``word`` (long, letters only) is one slip away from a word of ``hay``."""
     return bool(difflib.get_close_matches(word, [w for w in hay if abs(len(w) - len(word)) <= 1], n=1,
