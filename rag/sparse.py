@@ -67,7 +67,11 @@ class BM25Index:
 
     def idf(self, term: str) -> float:
         """BM25 inverse document frequency of ``term`` (Lucene variant, never negative)."""
-        n, df = max(1, self.size), self.document_frequency(term)
+        return self.idf_for(self.document_frequency(term))
+
+    def idf_for(self, df: int) -> float:
+        """The idf of a term held by ``df`` indexed texts (``idf_for(1)``: the rarest indexed term's)."""
+        n = max(1, self.size)
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
     def _df(self) -> np.ndarray:

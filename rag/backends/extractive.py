@@ -20,7 +20,6 @@ sentence ("This cluster consists of three facilities." + "One is run by A, the o
 from __future__ import annotations
 
 import json
-import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -120,8 +119,7 @@ class Extractive:
     def specificity(self, name: str) -> float:
         """How rare the rarest word of ``name`` is in the corpus: its BM25 idf over the idf of a word found in one
         passage (1.0 for that or rarer, near 0 for a word in every passage)."""
-        n = max(1, self.bm25.size)
-        top = math.log(1 + (n - 0.5) / 1.5)
+        top = self.bm25.idf_for(1)
         idf = max([self.bm25.idf(t) for w in plain_words(name) for t in self._terms(w)] or [0.0])
         return min(1.0, idf / top) if top > 0 else 0.0
 
