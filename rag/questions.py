@@ -84,6 +84,25 @@ class QuestionInfo:
     plural: bool = False
 
 
+def _plural_noun(word: str) -> bool:
+    """A regular English plural ("companies", "vendors"), not a word that merely ends in s ("does", "was", "famous",
+    "status", "analysis", "process")."""
+    return word not in _QUESTION_WORDS and word not in _AUX and bool(re.fullmatch(r"[a-z][a-z-]*(?:ies|[^sui'’]s)", word))
+
+
+def _wh_plural(q: str, modifiers: int = 1) -> bool:
+    """Whether the noun phrase after a leading which/what is plural ("which companies", "what Chinese firms"), looking
+    at most ``modifiers`` words past the first; an auxiliary ends the phrase ("what does the … cost")."""
+    m = re.search(r"\b(?:which|what)((?:\s+[\w'’-]+){1,%d})" % (modifiers + 1), q)
+    for word in (m.group(1).split() if m else []):
+        word = re.sub(r"[’']s?$", "", word)  # possessives: "which suppliers' parts"
+        if word in _AUX:
+            return False
+        if _plural_noun(word):
+            return True
+    return False
+
+
 def answer_type(question: str) -> str:
     """The kind of answer the question asks for, from its question words (generic English, no corpus terms)."""
     q = question.strip().lower()
@@ -109,8 +128,7 @@ def answer_type(question: str) -> str:
         return "list" if re.search(r"\b(?:people|executives|officials|analysts|engineers)\b", q) else "person"
     if re.match(rf"^where\b|.*\b(?:which|what|in what|in which) {_PLACE_WORDS}\b", q):
         return "list" if re.search(r"\b(?:cities|countries|provinces|districts|regions)\b", q) else "place"
-    if re.match(r"^(?:which|what|name)\b", q) and re.search(r"^(?:which|what) (?:\w+ )?\w+(?:ies|[^s]s)\b|\blist\b|"
-                                                            r"\bname the\b", q):
+    if re.match(r"^(?:which|what|name)\b", q) and (_wh_plural(q) or re.search(r"\blist\b|\bname the\b", q)):
         return "list"
     if _ORG_WORDS.search(q) and re.match(r"^(?:which|what|whose)\b", q):
         return "organization"
@@ -170,7 +188,7 @@ def analyse(question: str) -> QuestionInfo:
     words = re.findall(r"[A-Za-z0-9][\w+\-.%$]*[A-Za-z0-9%]|[A-Za-z0-9]", question)
     terms = tuple(dict.fromkeys(w.lower() for w in words if w.lower() not in _QUESTION_WORDS))
     kind = answer_type(question)
-    plural = kind == "list" or bool(re.search(r"\b(?:which|what) \w+(?:ies|s)\b", question.lower()))
+    plural = kind == "list" or _wh_plural(question.lower(), modifiers=0)
     return QuestionInfo(question, kind, entities(question), terms, plural)
 
 

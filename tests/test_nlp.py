@@ -38,6 +38,16 @@ def test_question_types_are_generic():
     assert answer_type("Why did the regulator act?") == "reason"
     assert answer_type("What percentage of revenue comes from Asia?") == "percent"
     assert answer_type("Which companies supply the lenses?") == "list"
+    assert answer_type("Which foreign suppliers' parts were found?") == "list"
+
+
+def test_only_a_plural_noun_after_which_or_what_asks_for_a_list():
+    # an auxiliary, or a word that merely ends in s, is not a plural noun (these were all typed "list" once)
+    for question in ("What does the phone cost?", "What was the firm's revenue in 2024?", "What were the yields?",
+                     "What famous conductor studied there?", "What status does the plant have?"):
+        assert answer_type(question) != "list", question
+        assert not analyse(question).plural, question
+    assert analyse("Which local lens makers gained most?").plural
     assert analyse("What did Acme Corp report in Q3 2024?").entities == ("Acme Corp", "Q3 2024")
 
 
