@@ -145,8 +145,10 @@ def entities(question: str) -> tuple[str, ...]:
     accents folded ("Beyoncé" -> "Beyonce"; see :func:`fold`)."""
     found: list[str] = []
     text = re.sub(r"[’']s\b", "", fold(question))
-    token = r"(?:[A-Z][A-Za-z0-9+&]*(?:-[A-Za-z0-9]+)*|\d+[A-Za-z]*)"
-    pattern = rf"\b[A-Z][A-Za-z0-9+&]*(?:-[A-Za-z0-9]+)*(?:\s{token})*|\b\d+(?:nm|[A-Za-z]*\d[A-Za-z0-9]*)\b|\b[A-Za-z]+\d+[A-Za-z0-9]*\b"
+    # letters beyond ASCII count ("Grzymała"; accents are folded above, but "ł" or "ø" have no plain form)
+    rest = r"(?:[^\W_]|[+&])*(?:-[^\W_]+)*"
+    token = rf"(?:[A-Z]{rest}|\d+[^\W\d_]*)"
+    pattern = rf"\b[A-Z]{rest}(?:\s{token})*|\b\d+(?:nm|[A-Za-z]*\d[A-Za-z0-9]*)\b|\b[A-Za-z]+\d+[A-Za-z0-9]*\b"
     for match in re.finditer(pattern, text):
         words = match.group().split()
         initial = match.start() == len(text) - len(text.lstrip()) or text[: match.start()].rstrip().endswith(("?", "."))

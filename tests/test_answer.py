@@ -147,6 +147,10 @@ def test_names_in_the_question_match_the_article_across_accents():
     names = analyse("How many records did Beyoncé release after she left Destiny's Child?").entities
     assert "Beyonce" in names and not any(n.startswith("Beyonc") and n != "Beyonce" for n in names)  # not "Beyonc"
     assert contains("Beyoncé's first solo album followed in 2003.", names[names.index("Beyonce")])
+    # letters that accent folding cannot make plain ("ł", "ø") belong to the name too: not "Albert Grzyma"
+    names = analyse("What role was Albert Grzymała given in Ålesund?").entities
+    assert names == ("Albert Grzymała", "Alesund")
+    assert contains("Albert Grzymała, a friend, was there.", names[0])
 
 
 def test_the_head_noun_after_which_names_the_answer_not_a_given():
