@@ -32,7 +32,7 @@ def test_export_matches_pytorch_on_every_corpus_chunk():
     chunker = Chunker(ChunkerSettings(max_model_tokens=default.max_tokens), default.count_tokens)
     texts = [c.embedding_text for c in chunker.chunk_all(load_corpus(CORPUS).documents)] + [QUESTION]
     ref = reference.encode(texts)
-    from rag.embed import QUERY_TIME_TEXTS
+    from rag.embed_openvino import QUERY_TIME_TEXTS
 
     assert len(texts) <= QUERY_TIME_TEXTS < 2 * len(texts)
     for embedder in (default, get_embedder("minilm", "fp32")):

@@ -1,0 +1,128 @@
+"""The default embedder (``embedder = "minilm"``): all-MiniLM-L6-v2 exported to ONNX, run by OpenVINO on the CPU
+and tokenised by HF ``tokenizers``, without PyTorch (see :mod:`rag.embed` for the contract and the choice of path).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Sequence
+
+import numpy as np
+
+from rag.embed import MODEL_NAME, WordPieceCounter, resolve_precision
+
+
+QUERY_TIME_TEXTS = 256
+"""Up to this many texts (a query, an answer's sentences, a passage's words) run on the latency-compiled model."""
+GROUP_TOKENS = 512
+"""A query-time request holds texts of similar length (sorted first) up to this many padded word pieces: 25
+sentences 90 ms and 100 words 42 ms, against 100 and 49 ms in fixed groups of 8 texts (README, Benchmarks)."""
+
+
+class OpenVINOEmbedder:
+    """all-MiniLM-L6-v2 exported to ONNX, run by OpenVINO on the CPU, tokenised by HF ``tokenizers``."""
+
+    name = MODEL_NAME
+
+    def __init__(self, precision: str = "auto", batch_size: int = 32):
+        from tokenizers import Tokenizer
+
+        from rag.export import MAX_SEQ_LENGTH, ensure_exported, openvino_core, source_model_dir
+
+        self.precision = resolve_precision(precision)
+        onnx_path = ensure_exported()
+        tokenizer_file = str(source_model_dir() / "tokenizer.json")
+        # Two tokenizers because truncation/padding are tokenizer state: one for the model, one for counting.
+        self._tok = Tokenizer.from_file(tokenizer_file)
+        self._tok.enable_truncation(MAX_SEQ_LENGTH)
+        self._tok.enable_padding(pad_id=0, pad_token="[PAD]")
+        self.token_counter = WordPieceCounter(tokenizer_file)
+        self._core = core = openvino_core()
+        self._onnx_path = str(onnx_path)
+        # Two compilations of the same graph, by measurement on 2 cores (README, Benchmarks): a query and what an
+        # answer embeds (its candidate sentences, a passage's words) run on the LATENCY one (one stream using every
+        # core: 2.7 ms per query, against 4.6 ms on one thread); index builds run on the THROUGHPUT one (one
+        # single-thread stream per core, all busy at once), compiled on the first build so that a process that only
+        # answers never pays for it.
+        self._model = core.compile_model(self._onnx_path, "CPU", self._config("LATENCY"))
+        self._request = self._model.create_infer_request()
+        self._queue = None
+        self.batch_size = batch_size
+        self.dim = int(self._model.output(0).get_partial_shape()[1].get_length())
+        self.max_tokens = MAX_SEQ_LENGTH - 2
+        self.key = f"{self.name}@openvino-{self.precision}"
+        self._lock = threading.Lock()  # the latency request: calls from several threads take turns
+        self._batch_lock = threading.Lock()  # the batch queue (index builds); queries do not wait for it
+
+    def _config(self, hint: str) -> dict:
+        return {"INFERENCE_PRECISION_HINT": "bf16" if self.precision == "bf16" else "f32", "PERFORMANCE_HINT": hint}
+
+    def _batch_queue(self):
+        """The THROUGHPUT-compiled model's request queue, one request per stream (compiled on first use)."""
+        if self._queue is None:
+            import openvino as ov
+
+            model = self._core.compile_model(self._onnx_path, "CPU", self._config("THROUGHPUT"))
+            streams = max(1, int(model.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS")))
+            self._queue = ov.AsyncInferQueue(model, streams)
+        return self._queue
+
+    def count_tokens(self, text: str) -> int:
+        return self.token_counter(text)
+
+    def _feeds(self, batch: list[str]) -> dict[str, np.ndarray]:
+        encs = self._tok.encode_batch(batch)
+        ids = np.array([e.ids for e in encs], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encs], dtype=np.int64)
+        return {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+
+    def _groups(self, texts: list[str]) -> Iterator[tuple[list[int], dict[str, np.ndarray]]]:
+        """Model inputs for groups of texts sorted by length, each up to :data:`GROUP_TOKENS` padded word pieces."""
+        encs = self._tok.encode_batch(texts)  # padded to the longest; each group is cut to its own longest
+        lengths = [sum(e.attention_mask) for e in encs]
+        order = sorted(range(len(texts)), key=lengths.__getitem__)
+        start = 0
+        while start < len(order):
+            end = start + 1
+            while end < len(order) and (end - start + 1) * lengths[order[end]] <= GROUP_TOKENS:
+                end += 1
+            idx, width = order[start:end], lengths[order[end - 1]]
+            ids = np.array([encs[i].ids[:width] for i in idx], dtype=np.int64)
+            mask = np.array([encs[i].attention_mask[:width] for i in idx], dtype=np.int64)
+            yield idx, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+            start = end
+
+    @staticmethod
+    def _normalise(vecs: np.ndarray) -> np.ndarray:
+        vecs = np.array(vecs, dtype=np.float32)  # a copy: OpenVINO reuses its output buffers
+        return vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
+
+    def encode(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
+        texts = list(texts)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if len(texts) <= QUERY_TIME_TEXTS:  # a query, an answer's sentences or words: similar lengths, in turn
+            with self._lock:
+                for idx, feeds in self._groups(texts):
+                    out[idx] = self._normalise(self._request.infer(feeds)[0])
+            if progress:
+                progress(len(texts))
+            return out
+        # Sorting by length keeps padding low; the order is restored by the index assignment.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
+        batches = [order[b : b + self.batch_size] for b in range(0, len(order), self.batch_size)]
+
+        def done(request, idx: list[int]) -> None:
+            out[idx] = self._normalise(request.get_output_tensor(0).data)
+
+        with self._batch_lock:
+            queue = self._batch_queue()
+        window = 4 * len(queue)  # the lock is released between windows, so another build can interleave
+        for w in range(0, len(batches), window):
+            with self._batch_lock:
+                queue.set_callback(done)
+                for idx in batches[w : w + window]:
+                    queue.start_async(self._feeds([texts[i] for i in idx]), idx)
+                queue.wait_all()
+            if progress:
+                progress(sum(len(idx) for idx in batches[w : w + window]))
+        return out
