@@ -86,14 +86,11 @@ def section_corpus(quick: bool) -> dict:
         answer_t.append(time.perf_counter() - t)
     # The same questions in a server whose background warm-up (rag.warm) has filled the per-sentence caches: every
     # cache is emptied first, so nothing is left from the pass above (query vectors included).
-    from rag import mentions, nlp, warm
-    from rag.embed import vector_cache
+    from rag import warm
     from rag.index import load_index
 
     snapshot = load_index(work / "index")
-    vector_cache(snapshot).data.clear()
-    nlp._cache.clear()
-    mentions._mention_cache.clear()
+    warm.clear_caches(snapshot)
     warmed = warm.warm_caches(snapshot)
     warm_t = []
     for q in qs:

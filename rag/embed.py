@@ -201,6 +201,10 @@ class VectorCache:
         self.embedder, self.size, self.data = embedder, size, OrderedDict()
         self._lock = threading.Lock()
 
+    def clear(self) -> None:
+        with self._lock:
+            self.data.clear()
+
     def __call__(self, texts: list[str]) -> np.ndarray:
         with self._lock:
             found = {t: self.data[t] for t in texts if t in self.data}

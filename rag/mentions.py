@@ -231,6 +231,11 @@ _mention_cache: dict[str, tuple[Mention, ...]] = {}
 _CACHE_SIZE = 20000
 
 
+def clear_cache() -> None:
+    """Forget every parsed sentence (benchmarks and tests that need a cold cache)."""
+    _mention_cache.clear()
+
+
 def _may_hold_number(sentence: str) -> bool:
     """A cheap pre-check: a mention needs a digit or a number word, so other sentences are not parsed."""
     return bool(re.search(r"\d", sentence)) or any(w in _WORDS for w in re.findall(r"[a-z]+", sentence.lower()))

@@ -100,6 +100,12 @@ def entities_many(texts: list[str]) -> list[tuple[Ent, ...]]:
     return [found[t] for t in texts]
 
 
+def clear_cache() -> None:
+    """Forget every text's entities (benchmarks and tests that need a cold cache)."""
+    with _lock:
+        _cache.clear()
+
+
 def entities(text: str) -> tuple[Ent, ...]:
     return entities_many([text])[0]
 

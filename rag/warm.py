@@ -78,6 +78,17 @@ def corpus_texts(snapshot) -> tuple[list[str], list[str]]:
     return list(sentences), list(words)
 
 
+def clear_caches(snapshot) -> None:
+    """Empty the caches :func:`warm_caches` fills (for measuring answers that meet every sentence for the first
+    time)."""
+    from rag import mentions, nlp
+    from rag.embed import vector_cache
+
+    vector_cache(snapshot).clear()
+    nlp.clear_cache()
+    mentions.clear_cache()
+
+
 def warm_caches(snapshot, stop: threading.Event | None = None, max_sentences: int = MAX_SENTENCES) -> WarmReport:
     """Fill the vector, entity and number caches for every sentence and word of ``snapshot`` (an
     :class:`rag.index.IndexSnapshot`), yielding to answers in progress. Returns what was done."""

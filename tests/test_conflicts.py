@@ -166,7 +166,7 @@ def test_other_sources_are_parsed_only_when_a_cited_sentence_states_a_figure(emb
                for o in [docs[p.chunk.doc_id].text[a:b]] if any(ch.isdigit() for ch in o)]
     assert numeric and result.citations
     plain = "The firm has not commented on the matter."  # no figure: nothing another source could contradict
-    mentions._mention_cache.clear()
+    mentions.clear_cache()
     assert candidate_pairs(CAPACITY, [replace(result.citations[0], quote=plain)], result.passages, docs, embed) == []
     assert not any(s in mentions._mention_cache for s in numeric)
     # with the real citations (60,000 wafers per month), the other articles' sentences are parsed and paired
