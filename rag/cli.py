@@ -47,7 +47,7 @@ def _progress_bar(label: str):
     def update(done: int, total: int) -> None:
         nonlocal bar
         if bar is None:
-            bar = tqdm(total=total, desc=label, unit="chunk", file=sys.stderr, leave=False, disable=total == 0)
+            bar = tqdm(total=total, desc=label, unit="text", file=sys.stderr, leave=False, disable=total == 0)
         bar.update(done - bar.n)
         if done >= total:
             bar.close()

@@ -15,6 +15,9 @@ from rag.errors import ConfigError
 EMBEDDERS = ("minilm", "minilm-torch", "hash")
 PRECISIONS = ("auto", "fp32", "bf16")
 
+# Sentence and word vectors kept per process (rag.embed.VectorCache); rag.warm fills it up to this size.
+VECTOR_CACHE_SIZE = 20000
+
 # Chunking, in tiktoken tokens (a change rebuilds the index).
 CHUNK_TOKENS = 180
 OVERLAP_TOKENS = 40

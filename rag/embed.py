@@ -33,8 +33,8 @@ from typing import Protocol
 
 import numpy as np
 
-from rag.defaults import EMBEDDERS, PRECISIONS  # the names live there so that rag.config can check them cheaply
-from rag.errors import ConfigError
+from rag.defaults import EMBEDDERS, PRECISIONS, VECTOR_CACHE_SIZE  # names there: rag.config checks them cheaply
+from rag.errors import ConfigError, RagError
 from rag.imports import torch_blocked  # noqa: F401  (re-exported: the helper for spaCy users, see rag.imports)
 
 
@@ -197,13 +197,23 @@ _warned: set[tuple[str, str]] = set()
 class VectorCache:
     """LRU cache of sentence vectors keyed by text, shared by the answerer and the verifier (thread-safe)."""
 
-    def __init__(self, embedder: Embedder, size: int = 20000):
+    def __init__(self, embedder: Embedder, size: int = VECTOR_CACHE_SIZE):
         self.embedder, self.size, self.data = embedder, size, OrderedDict()
         self._lock = threading.Lock()
 
     def clear(self) -> None:
         with self._lock:
             self.data.clear()
+
+    def seed(self, vectors: dict[str, np.ndarray]) -> None:
+        """Add precomputed vectors (from the index build) behind what the cache already holds."""
+        with self._lock:
+            for text, vec in vectors.items():
+                if text not in self.data:
+                    self.data[text] = vec
+                    self.data.move_to_end(text, last=False)  # the oldest entries: questions' vectors outlive them
+            while len(self.data) > self.size:
+                self.data.popitem(last=False)
 
     def __call__(self, texts: list[str]) -> np.ndarray:
         with self._lock:
@@ -221,12 +231,23 @@ class VectorCache:
 
 
 _vector_caches: dict[str, VectorCache] = {}
+_seeded: set[str] = set()
+_seed_lock = threading.Lock()
 
 
 def vector_cache(snapshot) -> VectorCache:
-    """The sentence-vector cache for the embedder that built ``snapshot`` (an :class:`rag.index.IndexSnapshot`)."""
+    """The sentence-vector cache for the embedder that built ``snapshot`` (an :class:`rag.index.IndexSnapshot`),
+    holding the sentence and word vectors the build stored in that snapshot from the first call on."""
     key = snapshot.embedder_key
     cache = _vector_caches.get(key)
     if cache is None:
         cache = _vector_caches.setdefault(key, VectorCache(embedder_for_key(key)))
+    if str(snapshot.path) not in _seeded:
+        with _seed_lock:
+            if str(snapshot.path) not in _seeded:
+                try:
+                    cache.seed(snapshot.text_vectors())
+                except RagError as exc:  # only a cache: answers embed what they need instead
+                    log.warning("stored sentence vectors not used: %s", exc)
+                _seeded.add(str(snapshot.path))
     return cache

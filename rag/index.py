@@ -8,6 +8,8 @@ Layout of ``index/`` (every file is inspectable; nothing is loaded with pickle):
         documents.jsonl     cleaned documents (citation spans refer to their ``text``)
         chunks.jsonl        chunks with doc-relative char spans and sentence spans
         vectors.npy         float32 unit vectors, row i = chunk i (also the embedding cache for the next build)
+        texts.jsonl         corpora up to 15,000 sentences: its sentences and words (rag.warm.build_time_texts) ...
+        text_vectors.npy    ... and their vectors, which start every process's vector cache
         bm25/               bm25s arrays (.npy) and vocabulary (.json)
         dense.faiss         only for approximate (HNSW) indexes; exact ones are rebuilt from vectors.npy on load
     milvus.db               only with ``store = "milvus"`` and an empty ``milvus_uri``: the Milvus Lite database
@@ -43,10 +45,11 @@ from rag.errors import IndexCorruptError, IndexMissingError, RagError
 from rag.load import load_corpus
 from rag.sparse import BM25Index
 from rag.types import BuildReport, Chunk, Document
+from rag.warm import build_time_texts
 from rag.stores import StoreSpec, write_store
 # the read side lives in rag.snapshot; its names stay importable from here
 from rag.snapshot import (  # noqa: F401
-    CURRENT, FORMAT, IndexSnapshot, _sha256_file, corpus_hashes,
+    CURRENT, FORMAT, TEXT_VECTORS, IndexSnapshot, _sha256_file, corpus_hashes,
     current_snapshot_dir, load_index, read_manifest, read_snapshot, verify_snapshot_files,
 )
 
@@ -179,7 +182,8 @@ def build_index(
             unchanged=sum(1 for f in new_files if f in old_files and old_files[f]["sha256"] == new_files[f]),
         )
         chunks = _chunk_documents(loaded.documents, settings, embedder, None if full else previous)
-        vectors, embedded = _embed_chunks(chunks, embedder, None if full else previous, progress)
+        texts = build_time_texts(chunks, {d.id: d for d in loaded.documents})
+        vectors, text_vectors, embedded = _embed(chunks, texts, embedder, None if full else previous, progress)
         bm25 = BM25Index().index([c.embedding_text for c in chunks])
         manifest = {
             "format": FORMAT,
@@ -188,7 +192,7 @@ def build_index(
             "dim": embedder.dim,
             "chunker": settings.to_dict(),
             "bm25": bm25.params,
-            "counts": {"documents": len(loaded.documents), "chunks": len(chunks)},
+            "counts": {"documents": len(loaded.documents), "chunks": len(chunks), "text_vectors": len(texts)},
             "files": {rel: {"sha256": digest, "doc_id": doc.id}
                       for doc in loaded.documents for rel, digest in [(doc.source, new_files[doc.source])]},
             "corpus_hashes": corpus_hashes(corpus_dir),
@@ -204,7 +208,7 @@ def build_index(
             return finish
 
         snapshot_dir, finish = _write_snapshot(index_dir, manifest, loaded.documents, chunks, vectors, bm25,
-                                               write_dense)
+                                               write_dense, (texts, text_vectors))
         _cleanup(index_dir, keep={snapshot_dir.name})
         finish(_kept_manifests(index_dir))
     return BuildReport(**counts, chunks_total=len(chunks), chunks_embedded=embedded,
@@ -238,9 +242,13 @@ def _chunk_documents(docs: list[Document], settings: ChunkerSettings, embedder: 
     return chunks
 
 
-def _embed_chunks(chunks: list[Chunk], embedder: Embedder, previous: IndexSnapshot | None,
-                  progress: Progress | None) -> tuple[np.ndarray, int]:
+def _embed(chunks: list[Chunk], texts: list[str], embedder: Embedder, previous: IndexSnapshot | None,
+           progress: Progress | None) -> tuple[np.ndarray, np.ndarray, int]:
+    """Vectors of the chunks and of the build-time ``texts`` (sentences and words, :func:`rag.warm.build_time_texts`),
+    reusing the previous snapshot's for what did not change; one embedding pass for the rest. Also returns how many
+    chunks were embedded."""
     vectors = np.zeros((len(chunks), embedder.dim), dtype=np.float32)
+    text_vectors = np.zeros((len(texts), embedder.dim), dtype=np.float32)
     missing = []
     for i, chunk in enumerate(chunks):
         j = previous.chunk_index(chunk.id) if previous is not None else None
@@ -248,13 +256,32 @@ def _embed_chunks(chunks: list[Chunk], embedder: Embedder, previous: IndexSnapsh
             missing.append(i)
         else:
             vectors[i] = previous.vectors[j]
-    if missing:
-        vectors[missing] = encode_with_progress(embedder, [chunks[i].embedding_text for i in missing], progress)
-    return vectors, len(missing)
+    old = _stored_text_vectors(previous) if previous is not None else {}
+    new_texts = []
+    for i, text in enumerate(texts):
+        if text in old:
+            text_vectors[i] = old[text]
+        else:
+            new_texts.append(i)
+    todo = [chunks[i].embedding_text for i in missing] + [texts[i] for i in new_texts]
+    if todo:
+        done = encode_with_progress(embedder, todo, progress)
+        vectors[missing], text_vectors[new_texts] = done[: len(missing)], done[len(missing) :]
+    return vectors, text_vectors, len(missing)
+
+
+def _stored_text_vectors(snapshot: IndexSnapshot) -> dict[str, np.ndarray]:
+    """The previous snapshot's build-time vectors; damaged files only mean embedding those texts again."""
+    try:
+        return snapshot.text_vectors()
+    except IndexCorruptError as exc:
+        log.warning("not reusing the stored sentence vectors: %s", exc)
+        return {}
 
 
 def _write_snapshot(index_dir: Path, manifest: dict, docs: list[Document], chunks: list[Chunk],
-                    vectors: np.ndarray, bm25: BM25Index, write_dense: Callable) -> tuple[Path, Callable]:
+                    vectors: np.ndarray, bm25: BM25Index, write_dense: Callable,
+                    text_vectors: tuple[list[str], np.ndarray]) -> tuple[Path, Callable]:
     tmp = index_dir / f".tmp-{uuid.uuid4().hex[:12]}"
     tmp.mkdir()
     doc_rows = [{**d.to_dict(), "tags": list(d.tags), "text_sha256": _text_sha(d)} for d in docs]
@@ -264,6 +291,12 @@ def _write_snapshot(index_dir: Path, manifest: dict, docs: list[Document], chunk
         np.save(fh, vectors, allow_pickle=False)
         fh.flush()
         os.fsync(fh.fileno())
+    if text_vectors[0]:
+        _write_jsonl(tmp / TEXT_VECTORS[0], [{"text": t} for t in text_vectors[0]])
+        with open(tmp / TEXT_VECTORS[1], "wb") as fh:
+            np.save(fh, text_vectors[1], allow_pickle=False)
+            fh.flush()
+            os.fsync(fh.fileno())
     (tmp / "bm25").mkdir()
     bm25.save(tmp / "bm25")
     finish = write_dense(tmp)  # FAISS: dense.faiss into tmp; Milvus: rows inserted (invisible) and flushed

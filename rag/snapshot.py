@@ -25,6 +25,8 @@ from rag.stores import VectorStore, open_store
 log = logging.getLogger(__name__)
 FORMAT = 1
 CURRENT = "CURRENT"
+TEXT_VECTORS = ("texts.jsonl", "text_vectors.npy")
+"""Sentences and words embedded at build time, and their vectors (only in snapshots of small corpora)."""
 
 
 def _sha256_file(path: Path) -> str:
@@ -57,9 +59,30 @@ class IndexSnapshot:
     dense: VectorStore
     bm25: BM25Index
     _by_id: dict[str, int] = field(default_factory=dict, repr=False)
+    _text_vectors: dict[str, np.ndarray] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self._by_id = {c.id: i for i, c in enumerate(self.chunks)}
+
+    def text_vectors(self) -> dict[str, np.ndarray]:
+        """The sentence and word vectors the build stored (text -> unit vector; empty for large corpora and for
+        snapshots built before they were stored), read on first use.
+
+        :raises IndexCorruptError: the two files do not fit each other or the embedder.
+        """
+        if self._text_vectors is None:
+            names, vectors = (self.path / name for name in TEXT_VECTORS)
+            found: dict[str, np.ndarray] = {}
+            if self.manifest["counts"].get("text_vectors"):
+                with _reading(names):
+                    texts = [row["text"] for row in _read_jsonl(names)]
+                with _reading(vectors):
+                    array = np.load(vectors, allow_pickle=False)
+                if array.shape != (len(texts), self.manifest["dim"]) or array.dtype != np.float32:
+                    raise IndexCorruptError(vectors, f"shape {array.shape} does not fit {len(texts)} texts")
+                found = dict(zip(texts, array))
+            self._text_vectors = found
+        return self._text_vectors
 
     @property
     def embedder_key(self) -> str:

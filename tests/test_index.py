@@ -37,9 +37,18 @@ class TestIncremental:
         report = _build(corpus_copy, tmp_path / "ix", counting_embedder)
         assert (report.changed, report.unchanged) == (1, 9)
         assert 1 <= report.chunks_embedded <= 2
-        assert all("3nm node today" in t for t in counting_embedder.embedded)
+        # besides its chunks, only the new sentence and the words no article had before (for the vector cache)
+        n = report.chunks_embedded
+        chunks, others = counting_embedder.embedded[:n], counting_embedder.embedded[n:]
+        assert all("3nm node today" in t for t in chunks)
+        assert "SMIC announced a brand new 3nm node today." in others
+        assert all(w in {"3nm", "brand"} or " " in w for w in others), others
         snap = load_index(tmp_path / "ix")
         assert hybrid_search(snap, "brand new 3nm node", 1)[0].chunk.source == path.name
+        stored = snap.text_vectors()
+        assert len(stored) == snap.manifest["counts"]["text_vectors"] > 500
+        assert np.allclose(stored["SMIC announced a brand new 3nm node today."],
+                           counting_embedder.inner.encode(["SMIC announced a brand new 3nm node today."])[0])
 
     def test_delete_and_add_files(self, corpus_copy, tmp_path, counting_embedder):
         _build(corpus_copy, tmp_path / "ix", counting_embedder)

@@ -87,3 +87,35 @@ def _until(condition, timeout: float = 60.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "the warm-up thread did not get there"
         time.sleep(0.05)
+
+
+def test_a_new_process_starts_with_the_sentence_vectors_the_build_stored(real_index):
+    """The build stores the vectors of every corpus sentence and word; a process's first answer embeds the question
+    and nothing of the corpus (no warm-up ran there)."""
+    import json
+    import subprocess
+    import sys
+
+    script = f"""
+import json
+from rag.api import answer
+from rag.embed import vector_cache
+from rag.index import load_index
+cache = vector_cache(load_index({str(real_index)!r}))
+embedded = []
+encode = cache.embedder.encode
+cache.embedder.encode = lambda texts, *a, **k: (embedded.extend(texts), encode(texts, *a, **k))[1]
+a = answer("Which company did Beijing blacklist after its teardown of a Huawei chip?", index_dir={str(real_index)!r})
+print(json.dumps({{"embedded": embedded, "cited": bool(a.citations)}}))
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    sentences, words = warm.corpus_texts(load_index(real_index))
+    assert result["cited"]
+    assert result["embedded"] == ["Which company did Beijing blacklist after its teardown of a Huawei chip?"]
+    stored = load_index(real_index).text_vectors()
+    assert set(sentences) <= set(stored) and len(stored) == len(sentences) + len(words)
+    # the build's vectors are the ones a query-time call gives (another compiled model, the same numbers)
+    sample = sentences[:20]
+    fresh = vector_cache(load_index(real_index)).embedder.encode(sample)
+    assert min(float(fresh[i] @ stored[s]) for i, s in enumerate(sample)) > 0.999

@@ -43,7 +43,8 @@ def build_with_progress(corpus: Path, index: Path, lines: list[str]) -> Iterator
         elapsed = time.monotonic() - started
         if state["total"]:
             pct = 100 * state["done"] / state["total"]
-            now = f"Rebuilding: embedding {state['done']} of {state['total']} new chunks ({pct:.0f}%), {elapsed:.0f}s"
+            now = (f"Rebuilding: embedding {state['done']} of {state['total']} new texts (chunks, sentences, words; "
+                   f"{pct:.0f}%), {elapsed:.0f}s")
         else:
             now = f"Rebuilding: reading the corpus and comparing with the index… {elapsed:.0f}s"
         yield head + now, False
