@@ -16,8 +16,9 @@ Layout of ``index/`` (every file is inspectable; nothing is loaded with pickle):
     .build.lock             held while a build runs
 
 A build writes a new snapshot into a temporary folder, fsyncs it, renames it, and only then points ``CURRENT`` at
-it. A build that fails or is killed at any moment therefore leaves the previous snapshot live and intact. Readers
-resolve ``CURRENT`` once per query and keep using the snapshot they loaded, so a query never mixes two indexes.
+it (:mod:`rag.snapshot_write`). A build that fails or is killed at any moment therefore leaves the previous snapshot
+live and intact. Readers resolve ``CURRENT`` once per query and keep using the snapshot they loaded, so a query never
+mixes two indexes.
 The vectors are searched in the store the manifest's ``store`` record names (FAISS files here, or a Milvus
 collection at one build generation: see :mod:`rag.stores`).
 """
@@ -26,13 +27,8 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
-import json
 import logging
-import os
-import shutil
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,38 +39,20 @@ from rag.chunk import ChunkerSettings, chunk_many
 from rag.embed import Embedder, encode_with_progress, get_embedder
 from rag.errors import IndexCorruptError, IndexMissingError, RagError
 from rag.load import load_corpus
+from rag.snapshot_write import cleanup, kept_manifests, text_sha, write_snapshot
 from rag.sparse import BM25Index
+from rag.stores import StoreSpec, write_store
 from rag.types import BuildReport, Chunk, Document
 from rag.warm import build_time_texts
-from rag.stores import StoreSpec, write_store
 # the read side lives in rag.snapshot; its names stay importable from here
 from rag.snapshot import (  # noqa: F401
-    CURRENT, FORMAT, TEXT_VECTORS, IndexSnapshot, _sha256_file, corpus_hashes,
+    CURRENT, FORMAT, IndexSnapshot, _sha256_file, corpus_hashes,
     current_snapshot_dir, load_index, read_manifest, read_snapshot, verify_snapshot_files,
 )
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
 """``progress(done, total)`` for the embedding step."""
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _write_bytes(path: Path, data: bytes) -> None:
-    with open(path, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-
-
-def _write_jsonl(path: Path, rows: list[dict]) -> None:
-    _write_bytes(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode())
 
 
 @dataclass(frozen=True)
@@ -207,18 +185,14 @@ def build_index(
                 [c.doc_id for c in chunks], vectors, full=full, dense_kind=dense_kind)
             return finish
 
-        snapshot_dir, finish = _write_snapshot(index_dir, manifest, loaded.documents, chunks, vectors, bm25,
+        snapshot_dir, finish = write_snapshot(index_dir, manifest, loaded.documents, chunks, vectors, bm25,
                                                write_dense, (texts, text_vectors))
-        _cleanup(index_dir, keep={snapshot_dir.name})
-        finish(_kept_manifests(index_dir))
+        cleanup(index_dir, keep={snapshot_dir.name})
+        finish(kept_manifests(index_dir))
     return BuildReport(**counts, chunks_total=len(chunks), chunks_embedded=embedded,
                        seconds=time.perf_counter() - started, full_rebuild=full and (previous is not None or bool(unusable)),
                        full_rebuild_reason=unusable,
                        skipped=[f"{k}: {v}" for k, v in loaded.skipped.items()], index_dir=str(snapshot_dir))
-
-
-def _text_sha(doc: Document) -> str:
-    return hashlib.sha256(f"{doc.title}\x00{doc.date}\x00{doc.source}\x00{doc.text}".encode()).hexdigest()
 
 
 def _chunk_documents(docs: list[Document], settings: ChunkerSettings, embedder: Embedder,
@@ -230,7 +204,7 @@ def _chunk_documents(docs: list[Document], settings: ChunkerSettings, embedder: 
             reuse.setdefault(chunk.doc_id, []).append(chunk)
     def reusable(doc: Document) -> bool:
         old = previous.documents.get(doc.id) if previous else None
-        return old is not None and _text_sha(old) == _text_sha(doc) and doc.id in reuse
+        return old is not None and text_sha(old) == text_sha(doc) and doc.id in reuse
 
     todo = [doc for doc in docs if not reusable(doc)]
     # a picklable token counter lets large builds chunk in worker processes (rag.chunk.chunk_many)
@@ -279,60 +253,3 @@ def _stored_text_vectors(snapshot: IndexSnapshot) -> dict[str, np.ndarray]:
         return {}
 
 
-def _write_snapshot(index_dir: Path, manifest: dict, docs: list[Document], chunks: list[Chunk],
-                    vectors: np.ndarray, bm25: BM25Index, write_dense: Callable,
-                    text_vectors: tuple[list[str], np.ndarray]) -> tuple[Path, Callable]:
-    tmp = index_dir / f".tmp-{uuid.uuid4().hex[:12]}"
-    tmp.mkdir()
-    doc_rows = [{**d.to_dict(), "tags": list(d.tags), "text_sha256": _text_sha(d)} for d in docs]
-    _write_jsonl(tmp / "documents.jsonl", doc_rows)
-    _write_jsonl(tmp / "chunks.jsonl", [{**c.to_dict(), "sentences": [list(s) for s in c.sentences]} for c in chunks])
-    with open(tmp / "vectors.npy", "wb") as fh:
-        np.save(fh, vectors, allow_pickle=False)
-        fh.flush()
-        os.fsync(fh.fileno())
-    if text_vectors[0]:
-        _write_jsonl(tmp / TEXT_VECTORS[0], [{"text": t} for t in text_vectors[0]])
-        with open(tmp / TEXT_VECTORS[1], "wb") as fh:
-            np.save(fh, text_vectors[1], allow_pickle=False)
-            fh.flush()
-            os.fsync(fh.fileno())
-    (tmp / "bm25").mkdir()
-    bm25.save(tmp / "bm25")
-    finish = write_dense(tmp)  # FAISS: dense.faiss into tmp; Milvus: rows inserted (invisible) and flushed
-    written = {}
-    for file in sorted(p for p in tmp.rglob("*") if p.is_file()):
-        if file.parent != tmp:  # bm25s writes its own files; make them durable too
-            with open(file, "rb+") as fh:
-                os.fsync(fh.fileno())
-        written[file.relative_to(tmp).as_posix()] = {"bytes": file.stat().st_size, "sha256": _sha256_file(file)}
-    manifest["files_written"] = written
-    _write_bytes(tmp / "manifest.json", json.dumps(manifest, indent=1, ensure_ascii=False).encode())
-    _fsync_dir(tmp / "bm25")
-    _fsync_dir(tmp)
-    final = index_dir / f"snap-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{uuid.uuid4().hex[:8]}"
-    os.rename(tmp, final)
-    pointer = index_dir / f".{CURRENT}.tmp"
-    _write_bytes(pointer, final.name.encode())
-    os.replace(pointer, index_dir / CURRENT)
-    _fsync_dir(index_dir)
-    return final, finish
-
-
-def _kept_manifests(index_dir: Path) -> list[dict]:
-    kept = []
-    for snap in index_dir.glob("snap-*"):
-        with contextlib.suppress(OSError, ValueError):
-            kept.append(json.loads((snap / "manifest.json").read_text(encoding="utf-8")))
-    return kept
-
-
-def _cleanup(index_dir: Path, keep: set[str], keep_previous: int = 1) -> None:
-    """Remove temporary folders of interrupted builds and all but the newest ``keep_previous`` older snapshots.
-
-    One older snapshot is kept so that a process that loaded it just before the swap can finish its queries.
-    """
-    snaps = sorted((p for p in index_dir.glob("snap-*") if p.is_dir() and p.name not in keep),
-                   key=lambda p: p.stat().st_mtime, reverse=True)
-    for old in snaps[keep_previous:] + [p for p in index_dir.glob(".tmp-*") if p.is_dir()]:
-        shutil.rmtree(old, ignore_errors=True)
