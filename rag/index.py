@@ -161,7 +161,8 @@ def build_index(
         )
         chunks = _chunk_documents(loaded.documents, settings, embedder, None if full else previous)
         texts = build_time_texts(chunks, {d.id: d for d in loaded.documents})
-        vectors, text_vectors, embedded = _embed(chunks, texts, embedder, None if full else previous, progress)
+        vectors, text_vectors, embedded, texts_embedded = _embed(chunks, texts, embedder, None if full else previous,
+                                                                 progress)
         bm25 = BM25Index().index([c.embedding_text for c in chunks])
         manifest = {
             "format": FORMAT,
@@ -189,7 +190,7 @@ def build_index(
                                                write_dense, (texts, text_vectors))
         cleanup(index_dir, keep={snapshot_dir.name})
         finish(kept_manifests(index_dir))
-    return BuildReport(**counts, chunks_total=len(chunks), chunks_embedded=embedded,
+    return BuildReport(**counts, chunks_total=len(chunks), chunks_embedded=embedded, texts_embedded=texts_embedded,
                        seconds=time.perf_counter() - started, full_rebuild=full and (previous is not None or bool(unusable)),
                        full_rebuild_reason=unusable,
                        skipped=[f"{k}: {v}" for k, v in loaded.skipped.items()], index_dir=str(snapshot_dir))
@@ -217,10 +218,10 @@ def _chunk_documents(docs: list[Document], settings: ChunkerSettings, embedder: 
 
 
 def _embed(chunks: list[Chunk], texts: list[str], embedder: Embedder, previous: IndexSnapshot | None,
-           progress: Progress | None) -> tuple[np.ndarray, np.ndarray, int]:
+           progress: Progress | None) -> tuple[np.ndarray, np.ndarray, int, int]:
     """Vectors of the chunks and of the build-time ``texts`` (sentences and words, :func:`rag.warm.build_time_texts`),
     reusing the previous snapshot's for what did not change; one embedding pass for the rest. Also returns how many
-    chunks were embedded."""
+    chunks and how many texts were embedded."""
     vectors = np.zeros((len(chunks), embedder.dim), dtype=np.float32)
     text_vectors = np.zeros((len(texts), embedder.dim), dtype=np.float32)
     missing = []
@@ -241,7 +242,7 @@ def _embed(chunks: list[Chunk], texts: list[str], embedder: Embedder, previous: 
     if todo:
         done = encode_with_progress(embedder, todo, progress)
         vectors[missing], text_vectors[new_texts] = done[: len(missing)], done[len(missing) :]
-    return vectors, text_vectors, len(missing)
+    return vectors, text_vectors, len(missing), len(new_texts)
 
 
 def _stored_text_vectors(snapshot: IndexSnapshot) -> dict[str, np.ndarray]:

@@ -245,11 +245,14 @@ class BuildReport(_Record):
     skipped: list[str] = field(default_factory=list)
     index_dir: str = ""
     full_rebuild_reason: str | None = None  # set when the previous index could not be reused
+    texts_embedded: int = 0
+    """Sentences and words embedded for the answerer's vector cache (small corpora: :func:`rag.warm.build_time_texts`)."""
 
     def summary(self) -> str:
+        texts = f" (and {self.texts_embedded} sentences and words)" if self.texts_embedded else ""
         line = (
             f"{self.added} added, {self.changed} changed, {self.removed} removed, {self.unchanged} unchanged; "
-            f"{self.chunks_embedded} of {self.chunks_total} chunks embedded in {self.seconds:.2f}s"
+            f"{self.chunks_embedded} of {self.chunks_total} chunks embedded{texts} in {self.seconds:.2f}s"
         )
         if self.full_rebuild:
             line += f" (full rebuild: {self.full_rebuild_reason or 'model or chunker settings changed'})"

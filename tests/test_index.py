@@ -28,6 +28,8 @@ class TestIncremental:
         second = _build(corpus_copy, tmp_path / "ix", counting_embedder)
         assert (second.unchanged, second.added, second.changed, second.chunks_embedded) == (10, 0, 0, 0)
         assert counting_embedder.embedded == []
+        # the answerer's sentence and word vectors are built once too, and reported
+        assert first.texts_embedded > 500 and "sentences and words" in first.summary() and second.texts_embedded == 0
 
     def test_edit_one_file_reembeds_only_its_changed_chunks(self, corpus_copy, tmp_path, counting_embedder):
         _build(corpus_copy, tmp_path / "ix", counting_embedder)
