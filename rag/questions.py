@@ -87,7 +87,8 @@ class QuestionInfo:
 def _plural_noun(word: str) -> bool:
     """A regular English plural ("companies", "vendors"), not a word that merely ends in s ("does", "was", "famous",
     "status", "analysis", "process")."""
-    return word not in _QUESTION_WORDS and word not in _AUX and bool(re.fullmatch(r"[a-z][a-z-]*(?:ies|[^sui'’]s)", word))
+    return (word not in _QUESTION_WORDS and word not in _AUX
+            and bool(re.fullmatch(r"[a-z][a-z-]*(?:ies|[^sui'’]s)", word)))
 
 
 def _wh_plural(q: str, modifiers: int = 1) -> bool:

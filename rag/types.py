@@ -246,7 +246,8 @@ class BuildReport(_Record):
     index_dir: str = ""
     full_rebuild_reason: str | None = None  # set when the previous index could not be reused
     texts_embedded: int = 0
-    """Sentences and words embedded for the answerer's vector cache (small corpora: :func:`rag.warm.build_time_texts`)."""
+    """Sentences and words embedded for the answerer's vector cache (small corpora, see
+    :func:`rag.warm.build_time_texts`)."""
 
     def summary(self) -> str:
         texts = f" (and {self.texts_embedded} sentences and words)" if self.texts_embedded else ""

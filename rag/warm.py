@@ -75,16 +75,20 @@ def corpus_texts(snapshot) -> tuple[list[str], list[str]]:
     return texts_of(snapshot.chunks, snapshot.documents)
 
 
-def texts_of(chunks, documents) -> tuple[list[str], list[str]]:
-    """:func:`corpus_texts` of ``chunks`` (:class:`rag.types.Chunk`) and ``documents`` (by id)."""
+def texts_of(chunks, documents, max_sentences: int | None = None) -> tuple[list[str], list[str]]:
+    """:func:`corpus_texts` of ``chunks`` (:class:`rag.types.Chunk`) and ``documents`` (by id); no words when there
+    are more than ``max_sentences`` sentences."""
     from rag.questions import plain_words
 
     sentences: dict[str, None] = {}
-    words: dict[str, None] = {}
     for chunk in chunks:
         text = documents[chunk.doc_id].text
         for start, end in chunk.sentence_spans:
             sentences.setdefault(text[start:end])
+    if max_sentences is not None and len(sentences) > max_sentences:
+        return list(sentences), []
+    words: dict[str, None] = {}
+    for chunk in chunks:
         words.update(dict.fromkeys(plain_words(f"{chunk.title}. {chunk.text}")))
     return list(sentences), list(words)
 
@@ -94,7 +98,7 @@ def build_time_texts(chunks, documents, cache_size: int = VECTOR_CACHE_SIZE) -> 
     sentence and as many words as the vector cache keeps beside them. The snapshot stores their vectors and the
     vector cache starts with them (:func:`rag.embed.vector_cache`), so even the first answers of a new process embed
     little more than the question. Larger corpora get none (the cache would evict them)."""
-    sentences, words = texts_of(chunks, documents)
+    sentences, words = texts_of(chunks, documents, MAX_SENTENCES)
     if len(sentences) > MAX_SENTENCES:
         return []
     return sentences + words[: max(0, cache_size - len(sentences) - QUERY_ROOM)]

@@ -224,3 +224,19 @@ class TestBrokenRecords:
         report = _build(corpus_copy, tmp_path / "ix", counting_embedder)
         assert report.full_rebuild and name in report.full_rebuild_reason
         assert load_index(tmp_path / "ix").path != snap_dir
+
+
+def test_large_corpora_get_no_build_time_sentence_vectors(corpus_copy, tmp_path, counting_embedder, monkeypatch):
+    """Over rag.warm.MAX_SENTENCES sentences the build embeds chunks only (the vector cache could not hold the rest),
+    and answering still works: sentences are embedded when met."""
+    import rag.warm as warm_mod
+    from rag.embed import vector_cache
+
+    monkeypatch.setattr(warm_mod, "MAX_SENTENCES", 10)
+    report = _build(corpus_copy, tmp_path / "ix", counting_embedder)
+    snap = load_index(tmp_path / "ix")
+    assert report.texts_embedded == 0 and len(counting_embedder.embedded) == report.chunks_total
+    assert snap.manifest["counts"]["text_vectors"] == 0 and snap.text_vectors() == {}
+    assert not (snap.path / "text_vectors.npy").exists()
+    sentence = snap.documents[snap.chunks[0].doc_id].text[slice(*snap.chunks[0].sentence_spans[0])]
+    assert vector_cache(snap)([sentence]).shape == (1, counting_embedder.dim)
