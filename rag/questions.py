@@ -211,7 +211,7 @@ def has_type(sentence: str, kind: str) -> bool:
     if kind == "percent":
         return "%" in sentence
     if kind == "date":
-        return bool(re.search(r"\b(?:1[89]|20)\d\d\b", sentence))
+        return bool(re.search(r"\b(?:1\d|20)\d\d\b", sentence))
     return False
 
 
