@@ -300,11 +300,11 @@ def test_launch_settings_auth_and_backends(monkeypatch, tmp_path):
 
     from rag.config import load_settings
 
-    choices, hint = ui.app._backend_choices(load_settings())
+    choices, hint = ui.handlers.backend_choices(load_settings())
     assert choices == ["extractive"] and "RAG_LLM_MODEL_PATH" in hint and "RAG_OPENAI_MODEL" in hint
     model = tmp_path / "m.gguf"
     model.write_bytes(b"GGUF")
-    choices, _ = ui.app._backend_choices(load_settings(llm_model_path=str(model), openai_base_url="http://127.0.0.1:1/v1",
+    choices, _ = ui.handlers.backend_choices(load_settings(llm_model_path=str(model), openai_base_url="http://127.0.0.1:1/v1",
                                                        openai_model="m"))
     assert choices == ["extractive", "llama-cpp", "openai"]
 

@@ -1,7 +1,9 @@
-"""The chat UI (Gradio 6): layout, event handlers and :func:`launch`; a thin shell over :mod:`rag.api`.
+"""The chat UI (Gradio 6): layout, its wiring and :func:`launch`; a thin shell over :mod:`rag.api`.
 
 No retrieval or answering logic lives here, and no HTML building either:
 
+* ``ui/handlers.py``: the handlers that do not depend on the layout (the chat handler that streams an answer,
+  saving and re-opening conversations, the Corpus tab's table and status line, the backend menu);
 * ``ui/render.py``: HTML for answers (markers, support badges, dates) and the Sources panel (conflicts, removed
   sentences, changed-source flags);
 * ``ui/static/``: the page's CSS and the marker / sort-by-date click handlers (JavaScript);
@@ -26,9 +28,6 @@ import os
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is imported: no telemetry, no version check
 
 import logging
-import tempfile
-import time
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -36,11 +35,12 @@ from typing import Any
 import gradio as gr
 
 from rag import api
-from rag.config import Settings, load_settings
+from rag.config import load_settings
 from rag.corpus import UPLOAD_SUFFIXES, safe_filename, store_upload  # noqa: F401  (re-exported for callers)
 from rag.errors import RagError
 from ui.render import (EMPTY_PANEL, esc, md_text, render_answer, render_error, render_panel,  # noqa: F401
                        render_section, stream_steps)
+from ui import handlers
 from ui.jobs import build_with_progress
 from ui.texts import ui_texts
 
@@ -50,9 +50,6 @@ STATIC = Path(__file__).with_name("static")
 CSS = (STATIC / "app.css").read_text(encoding="utf-8")
 SOURCES_CSS = (STATIC / "sources.css").read_text(encoding="utf-8")
 CITE_JS = (STATIC / "cite.js").read_text(encoding="utf-8")
-THINKING = "_Searching the articles…_"
-KEEP_TURNS = 5          # source sections kept in the panel (latest open, earlier ones collapsed)
-STREAM_SECONDS = 0.8    # an answer is revealed over about this long
 WATCH_REFRESH_SECONDS = 2.0
 
 THEME = gr.themes.Soft(
@@ -60,47 +57,6 @@ THEME = gr.themes.Soft(
     font=["system-ui", "-apple-system", "Segoe UI", "Roboto", "sans-serif"],  # system fonts: nothing fetched online
     font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "monospace"],
 )
-
-
-def _backend_choices(settings: Settings) -> tuple[list[str], str]:
-    choices, missing = ["extractive"], []
-    if settings.llama_configured:
-        choices.append("llama-cpp")
-    else:
-        missing.append("**llama-cpp**: set `RAG_LLM_MODEL_PATH` (`llm_model_path` in rag.toml) to a local GGUF file")
-    if settings.openai_configured:
-        choices.append("openai")
-    else:
-        missing.append("**openai**: set `RAG_OPENAI_BASE_URL` + `RAG_OPENAI_MODEL` (`openai_base_url`, "
-                       "`openai_model` in rag.toml)")
-    hint = ("Not configured: " + "; ".join(missing) + "; then restart.") if missing else "All backends are configured."
-    return choices, hint
-
-
-def _documents_table(index_dir: Path) -> list[list[Any]]:
-    from rag.index import load_index
-
-    try:
-        snapshot = load_index(index_dir)
-    except RagError:
-        return []
-    counts = Counter(c.doc_id for c in snapshot.chunks)
-    rows = [[d.title, d.date or "", d.source, counts.get(d.id, 0)] for d in snapshot.documents.values()]
-    rows.sort(key=lambda r: r[0].lower())
-    rows.sort(key=lambda r: r[1], reverse=True)  # newest first, undated last, then by title
-    return rows
-
-
-def _status_line(corpus_dir: Path, index_dir: Path) -> str:
-    try:
-        return md_text(api.index_status(corpus_dir, index_dir).describe())
-    except RagError as exc:
-        return md_text(str(exc))
-
-
-def _turn_messages(answer, turn: int) -> list[dict]:
-    return [{"role": "user", "content": md_text(answer.question)},
-            {"role": "assistant", "content": render_answer(answer.text, answer.citations, turn, answer.support)}]
 
 
 def build_app(corpus_dir: str | Path = "corpus", index_dir: str | Path = "index", watcher: Any = None) -> gr.Blocks:
@@ -111,55 +67,16 @@ def build_app(corpus_dir: str | Path = "corpus", index_dir: str | Path = "index"
     corpus = Path(corpus_dir).resolve()
     index = Path(index_dir).resolve()
     texts = ui_texts(settings, corpus)
-    choices, hint = _backend_choices(settings)
+    choices, hint = handlers.backend_choices(settings)
     default_backend = settings.backend if settings.backend in choices else "extractive"
     max_bytes = settings.max_upload_mb * 2**20
 
-    # -- chat: the one handler that turns a question into a streamed answer -----------------------------------
-    def respond(message: str, chat: list[dict], history: list[dict], sections: list[tuple[str, str]],
-                answers: list[dict], backend: str, k: float, sentences: float):
-        question = (message or "").strip()
-        chat = list(chat or [])
-        if not question:
-            yield chat, "", gr.skip(), history, sections, answers
-            return
-        chat.append({"role": "user", "content": md_text(question)})
-        turn = sum(1 for m in chat if isinstance(m, dict) and m.get("role") == "user")  # unique per page
-        chat.append({"role": "assistant", "content": THINKING})
-        yield chat, "", gr.skip(), history, sections, answers  # the question shows at once
-        result, streamed = None, False
-        try:
-            # LLM backends: show the unverified draft as the server sends tokens; the verified answer replaces it
-            for event in api.answer_stream(question, history=list(history or []), k=int(k), backend=backend,
-                                           index_dir=index, max_sentences=int(sentences)):
-                if isinstance(event, api.Draft):
-                    streamed = True
-                    chat[-1] = {"role": "assistant", "content": "✍️ *Draft, being checked…*\n\n" + md_text(event.text)}
-                    yield chat, "", gr.skip(), history, sections, answers
-                else:
-                    result = event
-        except RagError as exc:
-            chat[-1] = {"role": "assistant", "content": "⚠️ " + md_text(str(exc))}
-            sections = (list(sections or []) + [(question, render_error(question, str(exc)))])[-KEEP_TURNS:]
-            yield chat, "", render_panel(sections), history, sections, answers
-            return
-        except Exception as exc:  # not the user's fault: log it, show one line
-            log.exception("answering %r failed", question)
-            message = f"Unexpected error while answering ({type(exc).__name__}); see the server log."
-            chat[-1] = {"role": "assistant", "content": "⚠️ " + md_text(message)}
-            yield chat, "", gr.skip(), history, sections, answers
-            return
-        pause = STREAM_SECONDS / 40
-        for partial in [result.text] if streamed else stream_steps(result.text):
-            chat[-1] = {"role": "assistant", "content": render_answer(partial, result.citations, turn, result.support)}
-            yield chat, "", gr.skip(), history, sections, answers
-            time.sleep(pause)
-        sections = (list(sections or []) + [(question, render_section(result, turn))])[-KEEP_TURNS:]
-        history = list(history or []) + [{"role": "user", "content": question},
-                                         {"role": "assistant", "content": result.text}]
-        answers = list(answers or []) + [result.to_dict()]
-        yield chat, "", render_panel(sections), history, sections, answers
-    # -- end of the chat handler -------------------------------------------------------------------------------
+    # -- chat and saved conversations (ui/handlers.py) ---------------------------------------------------------
+    def respond(*inputs):
+        yield from handlers.respond(index, *inputs)
+
+    def reopen(file: Any):
+        return handlers.reopen(index, file)
 
     def pick_example(evt: gr.SelectData) -> str:
         value = evt.value
@@ -168,41 +85,9 @@ def build_app(corpus_dir: str | Path = "corpus", index_dir: str | Path = "index"
     def new_conversation():
         return [], "", EMPTY_PANEL, [], [], []
 
-    # -- saved conversations -----------------------------------------------------------------------------------
-    def export(answers: list[dict]):
-        from rag.transcript import answer_from_dict, to_json, to_markdown
-
-        if not answers:
-            raise gr.Error("Nothing to export yet: ask a question first.", print_exception=False)
-        records = [answer_from_dict(a) for a in answers]
-        folder = Path(tempfile.mkdtemp(prefix="rag-conversation-"))
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        (folder / f"conversation-{stamp}.json").write_text(to_json(records), encoding="utf-8")
-        (folder / f"conversation-{stamp}.md").write_text(to_markdown(records), encoding="utf-8")
-        return gr.File(value=[str(p) for p in sorted(folder.iterdir())], visible=True)
-
-    def reopen(file: Any):
-        from rag.transcript import check_anchors, load_transcript
-
-        path = file if isinstance(file, str) else getattr(file, "name", None)
-        try:
-            records = load_transcript(path)
-            resolutions = check_anchors(records, index)
-        except RagError as exc:
-            raise gr.Error(str(exc), print_exception=False) from None
-        chat, sections, history = [], [], []
-        for turn, record in enumerate(records, 1):
-            chat += _turn_messages(record, turn)
-            sections.append((record.question, render_section(record, turn, resolutions)))
-            history += [{"role": "user", "content": record.question}, {"role": "assistant", "content": record.text}]
-        sections = sections[-KEEP_TURNS:]
-        changed = sum(r.changed for r in resolutions.values())
-        gr.Info(f"Re-opened {len(records)} answers; {changed} of {len(resolutions)} cited sentences changed since.")
-        return chat, render_panel(sections), history, sections, [r.to_dict() for r in records]
-
     # -- corpus & index ----------------------------------------------------------------------------------------
     def refresh():
-        return _status_line(corpus, index), _documents_table(index)
+        return handlers.status_line(corpus, index), handlers.documents_table(index)
 
     def run_build(lines: list[str]) -> Iterator[tuple[str, Any, Any]]:
         for text, done in build_with_progress(corpus, index, lines):
@@ -316,7 +201,7 @@ def build_app(corpus_dir: str | Path = "corpus", index_dir: str | Path = "index"
         for trigger in (clear.click, chatbot.clear):
             trigger(new_conversation, None, [chatbot, question, sources, history, sections, answers],
                     api_visibility="private", queue=False)
-        export_btn.click(export, answers, exported, api_visibility="private")
+        export_btn.click(handlers.export, answers, exported, api_visibility="private")
         reopen_btn.upload(reopen, reopen_btn, [chatbot, sources, history, sections, answers],
                           api_visibility="private")
 
