@@ -35,7 +35,7 @@ from typing import Protocol
 import numpy as np
 
 from rag.defaults import EMBEDDERS, PRECISIONS, VECTOR_CACHE_SIZE  # names there: rag.config checks them cheaply
-from rag.errors import ConfigError, RagError
+from rag.errors import ConfigError
 from rag.imports import torch_blocked  # noqa: F401  (re-exported: the helper for spaCy users, see rag.imports)
 
 
@@ -248,9 +248,6 @@ def vector_cache(snapshot) -> VectorCache:
     if str(snapshot.path) not in _seeded:
         with _seed_lock:
             if str(snapshot.path) not in _seeded:
-                try:
-                    cache.seed(snapshot.text_vectors())
-                except RagError as exc:  # only a cache: answers embed what they need instead
-                    log.warning("stored sentence vectors not used: %s", exc)
+                cache.seed(snapshot.text_vectors())
                 _seeded.add(str(snapshot.path))
     return cache

@@ -231,7 +231,7 @@ def _embed(chunks: list[Chunk], texts: list[str], embedder: Embedder, previous: 
             missing.append(i)
         else:
             vectors[i] = previous.vectors[j]
-    old = _stored_text_vectors(previous) if previous is not None else {}
+    old = previous.text_vectors() if previous is not None else {}
     new_texts = []
     for i, text in enumerate(texts):
         if text in old:
@@ -243,14 +243,3 @@ def _embed(chunks: list[Chunk], texts: list[str], embedder: Embedder, previous: 
         done = encode_with_progress(embedder, todo, progress)
         vectors[missing], text_vectors[new_texts] = done[: len(missing)], done[len(missing) :]
     return vectors, text_vectors, len(missing), len(new_texts)
-
-
-def _stored_text_vectors(snapshot: IndexSnapshot) -> dict[str, np.ndarray]:
-    """The previous snapshot's build-time vectors; damaged files only mean embedding those texts again."""
-    try:
-        return snapshot.text_vectors()
-    except IndexCorruptError as exc:
-        log.warning("not reusing the stored sentence vectors: %s", exc)
-        return {}
-
-

@@ -66,23 +66,28 @@ class IndexSnapshot:
 
     def text_vectors(self) -> dict[str, np.ndarray]:
         """The sentence and word vectors the build stored (text -> unit vector; empty for large corpora and for
-        snapshots built before they were stored), read on first use.
-
-        :raises IndexCorruptError: the two files do not fit each other or the embedder.
-        """
+        snapshots built before they were stored), read on first use. They are only a cache (of the answerer's vector
+        cache, and for the next build): files that do not fit each other or the embedder are logged and ignored, so
+        those texts are embedded again."""
         if self._text_vectors is None:
-            names, vectors = (self.path / name for name in TEXT_VECTORS)
-            found: dict[str, np.ndarray] = {}
-            if self.manifest["counts"].get("text_vectors"):
-                with _reading(names):
-                    texts = [row["text"] for row in _read_jsonl(names)]
-                with _reading(vectors):
-                    array = np.load(vectors, allow_pickle=False)
-                if array.shape != (len(texts), self.manifest["dim"]) or array.dtype != np.float32:
-                    raise IndexCorruptError(vectors, f"shape {array.shape} does not fit {len(texts)} texts")
-                found = dict(zip(texts, array))
-            self._text_vectors = found
+            try:
+                self._text_vectors = self._read_text_vectors()
+            except IndexCorruptError as exc:
+                log.warning("stored sentence vectors not used: %s", exc)
+                self._text_vectors = {}
         return self._text_vectors
+
+    def _read_text_vectors(self) -> dict[str, np.ndarray]:
+        if not self.manifest["counts"].get("text_vectors"):
+            return {}
+        names, vectors = (self.path / name for name in TEXT_VECTORS)
+        with _reading(names):
+            texts = [row["text"] for row in _read_jsonl(names)]
+        with _reading(vectors):
+            array = np.load(vectors, allow_pickle=False)
+        if array.shape != (len(texts), self.manifest["dim"]) or array.dtype != np.float32:
+            raise IndexCorruptError(vectors, f"shape {array.shape} does not fit {len(texts)} texts")
+        return dict(zip(texts, array))
 
     @property
     def embedder_key(self) -> str:

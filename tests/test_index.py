@@ -240,3 +240,12 @@ def test_large_corpora_get_no_build_time_sentence_vectors(corpus_copy, tmp_path,
     assert not (snap.path / "text_vectors.npy").exists()
     sentence = snap.documents[snap.chunks[0].doc_id].text[slice(*snap.chunks[0].sentence_spans[0])]
     assert vector_cache(snap)([sentence]).shape == (1, counting_embedder.dim)
+
+
+def test_stored_text_vectors_that_do_not_fit_are_ignored(corpus_copy, tmp_path, counting_embedder, caplog):
+    """The stored sentence vectors are a cache: when they do not fit the embedder, they are logged and not used."""
+    _build(corpus_copy, tmp_path / "ix", counting_embedder)
+    snap = read_snapshot(current_snapshot_dir(tmp_path / "ix"))
+    assert len(snap.text_vectors()) > 500
+    snap.manifest["dim"], snap._text_vectors = 16, None  # as if the vectors had another width
+    assert snap.text_vectors() == {} and "stored sentence vectors not used" in caplog.text
