@@ -119,7 +119,8 @@ def answer_type(question: str) -> str:
         return "date"
     if re.search(r"\bhow much (?:money|funding|cash|capital)\b|\bhow much (?:does|did|do|is|was|will|would|could)\b.*\b(?:"
                  r"cost|costs|price|priced|spend|spent|pay|paid|raise|raised|earn|earned|lose|lost|invest\w*|worth|"
-                 r"fined?)\b|\bwhat (?:is|was|are|were) the (?:price|cost|budget|valuation|revenue|salary)\b", q):
+                 r"fined?)\b|\bwhat (?:is|was|are|were) (?:(?:the|its|their|his|her|[\w.&-]+['’]s?) ){1,2}(?:[\w-]+ )?"
+                 r"(?:price|cost|budget|valuation|revenue|salary|profit)s?\b", q):
         return "money"
     if re.search(r"\bhow (?:many|much|fast|long|large|big|high|far|old|often|quickly|dense|small|low|wide)\b|"
                  r"\bwhat (?:speed|size|capacity|number|density|frequency|resolution|bandwidth|rate|amount|level|"

@@ -43,6 +43,14 @@ def test_question_types_are_generic():
     assert answer_type("Which foreign suppliers' parts were found?") == "list"
 
 
+def test_an_amount_of_money_is_asked_after_a_possessive_too():
+    # "What was <X>'s revenue" had been typed "fact": the pattern expected "the revenue"
+    for question in ("What was Acme's revenue in the third quarter?", "What is the company's annual budget?",
+                     "What were its profits in 2024?", "What is the price of the phone?"):
+        assert answer_type(question) == "money", question
+    assert answer_type("What is the sales pitch of Acme?") != "money"
+
+
 def test_only_a_plural_noun_after_which_or_what_asks_for_a_list():
     # an auxiliary, or a word that merely ends in s, is not a plural noun (these were all typed "list" once)
     for question in ("What does the phone cost?", "What was the firm's revenue in 2024?", "What were the yields?",
