@@ -1,4 +1,5 @@
-"""Command line: ``rag build | search | ask | serve | status | check | eval | eval-retrieval | import-feed``.
+"""Command line: ``rag build | search | ask | cite | serve | status | check`` here; ``eval``, ``eval-retrieval`` in
+:mod:`rag.cli_eval`; ``watch``, ``add``, ``import-feed`` in :mod:`rag.cli_corpus`.
 
 A thin shell over the Python API. Heavy libraries are imported inside the commands so ``rag --help`` is instant.
 Domain errors become one-line messages with the next step, never a stack trace.
@@ -8,7 +9,6 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
 import click
 
@@ -250,69 +250,6 @@ def serve(host: str | None, port: int | None, watch: bool, corpus_dir: str | Non
     launch(corpus_dir=corpus_dir, index_dir=index_dir, host=host, port=port, watch=watch)
 
 
-@main.command()
-@CORPUS
-@INDEX
-def watch(corpus_dir: str | None, index_dir: str | None) -> None:
-    """Keep the index up to date: rebuild incrementally whenever files in the corpus folder change (Ctrl-C stops).
-
-    Example usage: rag watch --corpus corpus --index index
-    """
-    import time
-
-    from rag.watch import CorpusWatcher
-
-    corpus_dir, index_dir = _folders(corpus_dir, index_dir)
-    watcher = CorpusWatcher(Path(corpus_dir), Path(index_dir), on_event=lambda e: click.echo(e.describe()))
-    with watcher:
-        click.echo(f"Watching {watcher.corpus_dir} (index {watcher.index_dir}); Ctrl-C to stop.", err=True)
-        try:
-            while True:
-                time.sleep(1)
-        except KeyboardInterrupt:
-            pass
-
-
-@main.command("add")
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option("--build/--no-build", default=True, show_default=True, help="Update the index right after.")
-@CORPUS
-@INDEX
-def add(files: tuple[str, ...], build: bool, corpus_dir: str | None, index_dir: str | None) -> None:
-    """Copy article files into the corpus folder, vetted as UI uploads are (type, size, safe name, never overwrite).
-
-    Example usage: rag add ~/Downloads/report.pdf notes.md
-    """
-    from rag.config import load_settings
-    from rag.corpus import store_upload
-
-    corpus_dir, index_dir = _folders(corpus_dir, index_dir)
-    max_bytes = load_settings().max_upload_mb * 2**20
-    results = [store_upload(f, corpus_dir, max_bytes) for f in files]
-    for _, message in results:
-        click.echo(message)
-    if build and any(ok for ok, _ in results):
-        _build(corpus_dir, index_dir)
-    if not all(ok for ok, _ in results):
-        sys.exit(1)
-
-
-@main.command("import-feed")
-@click.argument("feed", type=click.Path(exists=True, dir_okay=False))
-@click.option("--corpus", "corpus_dir", default=None, help="Where to write the articles [default: corpus_dir setting, corpus].")
-def import_feed(feed: str, corpus_dir: str | None) -> None:
-    """Split a feed dump into one Markdown file per article.
-
-    Example usage: rag import-feed tests/fixtures/000_1b9477a9252b1901.txt
-    """
-    from rag.feed import import_feed as do_import
-
-    results = do_import(feed, _folders(corpus_dir, None)[0])
-    for path, state in results:
-        click.echo(f"{state:9} {path}")
-    changed = sum(1 for _, s in results if s != "unchanged")
-    click.echo(f"{len(results)} articles, {changed} written. Next: rag build")
-
-
-# `rag eval` and `rag eval-retrieval` live in rag/cli_eval.py; importing it registers them on `main`.
-from rag import cli_eval  # noqa: E402,F401
+# `rag eval` / `rag eval-retrieval` (rag/cli_eval.py) and `rag watch` / `add` / `import-feed` (rag/cli_corpus.py) live
+# in their own modules; importing them registers the commands on `main`.
+from rag import cli_corpus, cli_eval  # noqa: E402,F401
