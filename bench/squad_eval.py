@@ -56,7 +56,7 @@ def main() -> None:
     args.squad = args.squad or str(SETS[args.set][0])
     args.articles = args.articles or SETS[args.set][1]
     from rag.api import answer, build_index
-    from rag.evaluate import fact_found
+    from rag.evaluate import fact_found, wilson
 
     data = {a["title"]: a for a in json.loads(Path(args.squad).read_text(encoding="utf-8"))["data"]}
     rng = random.Random(args.seed)
@@ -92,14 +92,22 @@ def main() -> None:
     def rate(rs, key, value=True):
         return round(statistics.fmean([r[key] == value for r in rs]), 3) if rs else None
 
+    def interval(flags: list[bool]):  # the 95% Wilson interval of a rate (rag.evaluate.wilson)
+        iv = wilson(sum(flags), len(flags))
+        return [round(x, 3) for x in iv] if iv else None
+
+    gold = [bool(r["found"]) and r["status"] != "not_found" for r in ans]
+
     summary = {
         "articles": args.articles, "questions": len(rows), "answerable": len(ans), "unanswerable": len(un),
-        "gold_in_text_answerable": round(statistics.fmean([bool(r["found"]) and r["status"] != "not_found" for r in ans]), 3)
-        if ans else None,
+        "gold_in_text_answerable": round(statistics.fmean(gold), 3) if ans else None,
         "answered_answerable": rate(ans, "status", "answered"), "partial_answerable": rate(ans, "status", "partial"),
         "answered_unanswerable": rate(un, "status", "answered"), "partial_unanswerable": rate(un, "status", "partial"),
         "confidence_auc": auc([r["confidence"] or 0.0 for r in ans], [r["confidence"] or 0.0 for r in un]),
         "latency_p50_s": round(statistics.median(r["seconds"] for r in rows), 3),
+        "intervals_95": {"gold_in_text_answerable": interval(gold),
+                         "answered_answerable": interval([r["status"] == "answered" for r in ans]),
+                         "answered_unanswerable": interval([r["status"] == "answered" for r in un])},
     }
     print(json.dumps(summary, indent=1))
     Path(args.out).write_text(json.dumps({"summary": summary, "questions": rows}, indent=1))

@@ -123,8 +123,39 @@ def evaluate_item(item: QAItem, answer_fn, documents: dict[str, str], k: int) ->
     return res
 
 
+CONFIDENCE = 0.95
+# The outcome rates that get an interval: each is a share of questions (yes/no per question).
+RATES = ("hit@k_article", "hit@k_evidence", "answered_answerable", "partial_answerable", "answered_unanswerable",
+         "partial_unanswerable", "abstention_unanswerable", "false_abstention_answerable")
+
+
+def wilson(successes: int, n: int, confidence: float = CONFIDENCE) -> tuple[float, float] | None:
+    """The Wilson score interval of a share ``successes / n`` (scipy): how far a rate measured on ``n`` questions
+    may be from the rate on questions like them (e.g. 45 of 58 answered: 0.65-0.86)."""
+    if n == 0:
+        return None
+    from scipy.stats import binomtest
+
+    ci = binomtest(successes, n).proportion_ci(confidence_level=confidence, method="wilson")
+    return float(ci.low), float(ci.high)
+
+
+def bootstrap_mean(values: list[float], confidence: float = CONFIDENCE) -> tuple[float, float] | None:
+    """A percentile-bootstrap interval of a mean of per-question scores (key-fact coverage: a share of facts per
+    question), 9,999 resamples, fixed seed so that a report is reproducible."""
+    if len(set(values)) < 2:
+        return (values[0], values[0]) if values else None
+    import numpy as np
+    from scipy.stats import bootstrap
+
+    res = bootstrap((np.asarray(values, dtype=float),), np.mean, confidence_level=confidence, n_resamples=9999,
+                    method="percentile", rng=np.random.default_rng(0))
+    return float(res.confidence_interval.low), float(res.confidence_interval.high)
+
+
 def summarize(results: list[QuestionResult]) -> dict:
-    """Overall and per-type figures."""
+    """Overall, per-split and per-type figures; overall and per split also ``intervals``: the 95% interval of each
+    outcome rate (:func:`wilson`) and of key-fact coverage (:func:`bootstrap_mean`)."""
 
     def block(rs: list[QuestionResult]) -> dict:
         ans = [r for r in rs if r.answerable]
@@ -154,12 +185,31 @@ def summarize(results: list[QuestionResult]) -> dict:
             "latency_p95_s": percentile(times, 0.95),
         }
 
+    def with_intervals(rs: list[QuestionResult]) -> dict:
+        out = block(rs)
+        ans = [r for r in rs if r.answerable]
+        un = [r for r in rs if not r.answerable]
+        shares = {  # the yes/no outcome behind each rate, per question
+            "hit@k_article": [r.doc_hit for r in rs if r.doc_hit is not None],
+            "hit@k_evidence": [r.evidence_hit for r in rs if r.evidence_hit is not None],
+            "answered_answerable": [r.status == "answered" for r in ans],
+            "partial_answerable": [r.status == "partial" for r in ans],
+            "answered_unanswerable": [r.status == "answered" for r in un],
+            "partial_unanswerable": [r.status == "partial" for r in un],
+            "abstention_unanswerable": [r.abstained for r in un],
+            "false_abstention_answerable": [r.abstained for r in ans],
+        }
+        out["intervals"] = {key: wilson(sum(shares[key]), len(shares[key])) for key in RATES}
+        out["intervals"]["key_fact_coverage"] = bootstrap_mean(
+            [r.key_fact_coverage for r in ans if r.key_fact_coverage is not None])
+        return out
+
     by_type, by_split = defaultdict(list), defaultdict(list)
     for r in results:
         by_type[r.type].append(r)
         by_split[r.split].append(r)
-    return {"overall": block(results), "by_type": {t: block(rs) for t, rs in sorted(by_type.items())},
-            "by_split": {s: block(rs) for s, rs in sorted(by_split.items())}}
+    return {"overall": with_intervals(results), "by_type": {t: block(rs) for t, rs in sorted(by_type.items())},
+            "by_split": {s: with_intervals(rs) for s, rs in sorted(by_split.items())}}
 
 
 def _mean(values: list) -> float | None:

@@ -39,7 +39,17 @@ def table(summary: dict) -> str:
     for key, label in ROWS:
         lines.append(f"{label:38} " + " ".join(f"{_fmt(b[key]):>8}" for _, b in columns))
     lines.append(f"{'questions':38} " + " ".join(f"{b['questions']:>8}" for _, b in columns))
+    # How far each rate may be from the rate on more questions like these: a few questions move it a lot.
+    spans = [(name, b["intervals"]) for name, b in columns if "intervals" in b]
+    lines += ["", f"{'95% interval (Wilson; coverage: bootstrap)':44} " + " ".join(f"{n[:11]:>11}" for n, _ in spans)]
+    for key, label in ROWS:
+        if key in spans[0][1]:
+            lines.append(f"{label:44} " + " ".join(f"{_span(iv.get(key)):>11}" for _, iv in spans))
     return "\n".join(lines)
+
+
+def _span(interval) -> str:
+    return "—" if interval is None else f"{interval[0]:.2f}-{interval[1]:.2f}"
 
 
 def _bars(title: str, items: list[tuple[str, float]], width: int = 560, unit: str = "") -> str:
@@ -76,8 +86,9 @@ def markdown(results: list[QuestionResult], summary: dict) -> str:
     out = ["# Grounding evaluation", "", f"{summary['overall']['questions']} questions.", ""]
     if splits:  # the test split is what claims rest on; dev is what was tuned on
         out += ["| metric | " + " | ".join(splits) + " |", "|---|" + "---|" * len(splits)]
-        out += [f"| {label} | " + " | ".join(_fmt(b[key]) for b in splits.values()) + " |" for key, label in ROWS]
-        out += [""]
+        out += [f"| {label} | " + " | ".join(_fmt(b[key]) + (f" ({_span(b['intervals'][key])})" if b["intervals"].get(
+            key) else "") for b in splits.values()) + " |" for key, label in ROWS]
+        out += ["", "In brackets: the 95% interval of each rate (Wilson; key-fact coverage: percentile bootstrap).", ""]
     out += [
            "| metric | overall | " + " | ".join(types) + " |", "|---|---|" + "---|" * len(types)]
     for key, label in ROWS:

@@ -20,6 +20,7 @@ def test_eval_report_on_a_small_question_set(real_index, tmp_path):
                                        str(real_index), "--corpus", str(CORPUS)])
     assert result.exit_code == 0, result.output
     assert "citation recall (ALCE)" in result.output and "key-fact coverage" in result.output
+    assert "95% interval" in result.output
     data = json.loads((tmp_path / "rep" / "report.json").read_text())
     overall = data["summary"]["overall"]
     # (citation_validity is not asserted: extractive quotes are sliced from the document, so it is 1.0 by construction)
@@ -68,3 +69,23 @@ def test_fact_found_reads_through_citation_markers():
     assert fact_found(text, ["poisoning. White"])  # a span across a marker
     assert not fact_found(text, ["arsenic poisoning"])
     assert not fact_found(text, [" . "])  # nothing left of an alternative matches nothing
+
+
+def test_rates_come_with_their_95_percent_interval():
+    from rag.evaluate import QuestionResult, bootstrap_mean, summarize, wilson
+
+    # textbook Wilson intervals (n = 10): 0 of 10 -> 0-0.278, 5 of 10 -> 0.237-0.763
+    assert wilson(0, 10) == pytest.approx((0.0, 0.2775), abs=1e-4)
+    assert wilson(5, 10) == pytest.approx((0.2366, 0.7634), abs=1e-4)
+    assert wilson(0, 0) is None
+    low, high = bootstrap_mean([1.0] * 30 + [0.0] * 10)
+    assert low < 0.75 < high and high - low < 0.35
+    results = [QuestionResult(f"q{i}", "fact", True, i >= 8, 0.01, "test", "answered" if i < 8 else "partial",
+                              key_fact_coverage=1.0 if i < 9 else 0.0) for i in range(10)]
+    results += [QuestionResult(f"u{i}", "fact", False, i > 0, 0.01, "test", "answered" if i == 0 else "not_found")
+                for i in range(5)]
+    test = summarize(results)["by_split"]["test"]
+    assert test["answered_answerable"] == 0.8 and test["intervals"]["answered_answerable"] == pytest.approx(wilson(8, 10))
+    assert test["intervals"]["answered_unanswerable"] == pytest.approx(wilson(1, 5))
+    lo, hi = test["intervals"]["key_fact_coverage"]
+    assert lo < 0.9 <= hi
