@@ -180,3 +180,27 @@ def test_a_specific_question_name_missing_beside_the_lead_is_measured(real_index
     lead = ex.lead(prep.info, cands)
     values = dict(zip(FEATURES, ex.features(prep.info, lead, cands, prep.passages)))
     assert "Japan" not in lead.text and values["missing_name_sentence"] >= ex.specificity("Japan") > 0
+
+
+def test_a_why_answer_leads_with_a_sentence_that_gives_a_cause_itself(real_index):
+    """Among the top three sentences, one that gives a cause comes before one that is merely followed by a sentence
+    with a causal word ("... to protect their ambitions" after a sentence that says the ban is no isolated incident);
+    for other answer types the sentence followed by the typed one still leads (the type is in its neighbour)."""
+    from rag.backends.extractive import Candidate, Extractive
+    from rag.embed import vector_cache
+    from rag.index import load_index
+    from rag.questions import QuestionInfo
+
+    snapshot = load_index(real_index)
+    ex = Extractive(snapshot, vector_cache(snapshot))
+
+    def cands():
+        return [Candidate(0, 0, 60, "The ban on Acme is more than an isolated incident.", next_start=300, typed=False),
+                Candidate(0, 100, 160, "Acme is a well-known analysis firm.", typed=False),
+                Candidate(0, 200, 260, "The ban is a direct consequence of Acme's reports.", typed=True),
+                Candidate(0, 300, 360, "It shows how far states go to protect their ambitions.", typed=True)]
+
+    why = QuestionInfo("Why was Acme banned?", "reason", (), ("acme", "banned"))
+    assert ex.lead(why, cands()).start == 200
+    when = QuestionInfo("When was Acme banned?", "date", (), ("acme", "banned"))
+    assert ex.lead(when, cands()).start == 0

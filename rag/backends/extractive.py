@@ -219,9 +219,15 @@ class Extractive:
 
     def lead(self, info: QuestionInfo, cands: list[Candidate]) -> Candidate:
         """The best of the top three sentences that holds the expected answer type (itself, or in the sentence right
-        after it) and the question's names."""
-        for c in cands[:3]:
-            if (self.typed(c, info) or self._neighbour(c, cands, info) is not None) and c.entities_in_doc == 1.0:
+        after it) and the question's names. For a why-question a sentence that gives a cause itself comes first: a
+        causal word in the next sentence is weak evidence ("... to protect their ambitions")."""
+        top = [c for c in cands[:3] if c.entities_in_doc == 1.0]
+        if info.answer_type in SOFT_TYPES:  # a sentence giving a cause itself before one followed by a cause
+            for c in top:
+                if self.typed(c, info):
+                    return c
+        for c in top:
+            if self.typed(c, info) or self._neighbour(c, cands, info) is not None:
                 return c
         return cands[0]
 
