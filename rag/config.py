@@ -51,7 +51,7 @@ class Settings:
     openai_model: str = ""
     openai_api_key: str = ""
     llm_timeout: float = 60.0  # seconds per request to the OpenAI-compatible server (connect, and between tokens)
-    llm_retries: int = 3  # retries after connection errors, 429 and 503, with exponential backoff
+    llm_retries: int = 3  # retries after connection errors, 429 and 5xx, with exponential backoff
     llm_concurrency: int = 4  # requests in flight per process to the OpenAI-compatible server
     store: str = "faiss"
     milvus_uri: str = ""  # empty: Milvus Lite in <index_dir>/milvus.db; a .db path: Milvus Lite; http://host:19530

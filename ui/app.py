@@ -117,8 +117,9 @@ def build_app(corpus_dir: str | Path = "corpus", index_dir: str | Path = "index"
     def ask(question: str, k: int = 6, backend: str = "extractive") -> dict:
         """Answer a question from the indexed articles.
 
-        Returns Answer.to_dict(): text (with [n] markers), citations (marker, doc_id, title, source, quote, start,
-        end, chunk_id, date, anchor), abstained, passages, support, conflicts, timings, backend, notices. Invalid
+        Returns Answer.to_dict(): question, rewritten_question, text (with [n] markers), status, reason, confidence,
+        scorer, citations (marker, doc_id, title, source, quote, start, end, chunk_id, date, anchor), abstained,
+        passages, support, conflicts, timings, backend, notices. Invalid
         input, an unconfigured backend or a missing index raise gr.Error with the reason.
         """
         try:
