@@ -145,8 +145,11 @@ def choose(X_all: np.ndarray, y: np.ndarray, args, answer_weight: float, cross_f
         ans = (loo >= th) & ok
         print(f"  with checks, threshold {th:.2f}: answered {np.mean(ans[y == 1]):.2f} of answerable, "
               f"{np.mean(ans[y == 0]):.2f} of unanswerable")
-    answer_t = next((float(t) for t in grid if np.mean(((loo >= t) & ok)[y == 0]) <= args.max_unanswerable_answered), 0.95)
-    partial_t = max([float(t) for t in grid if np.mean(loo[y == 1] >= t) >= args.min_answerable_shown] or [0.05])
+    # thresholds on a 0.01 grid (the table above is on 0.05): a coarser step can move the answer threshold past
+    # several questions at once when one leave-one-out probability crosses it
+    fine = np.round(np.arange(0.05, 0.96, 0.01), 2)
+    answer_t = next((float(t) for t in fine if np.mean(((loo >= t) & ok)[y == 0]) <= args.max_unanswerable_answered), 0.95)
+    partial_t = max([float(t) for t in fine if np.mean(loo[y == 1] >= t) >= args.min_answerable_shown] or [0.05])
     partial_t = min(partial_t, answer_t)
     model = fit(X, y, c)
     scaler, lr = model[0], model[1]
@@ -156,6 +159,9 @@ def choose(X_all: np.ndarray, y: np.ndarray, args, answer_weight: float, cross_f
            "answer_scores": "out-of-fold (cross-fitted)" if cross_fitted else "shipped scorer",
            "c": c, "loo_auc": round(float(auc_value), 4),
            "loo_auc_by_features": {n: round(float(a[0]), 4) for n, a in aucs.items()}}
+    ans = (loo >= answer_t) & ok
+    print(f"answer threshold {answer_t:.2f}: answered {np.mean(ans[y == 1]):.3f} of answerable, "
+          f"{np.mean(ans[y == 0]):.3f} of unanswerable (leave-one-out); partial threshold {partial_t:.2f}")
     print(json.dumps({k: out[k] for k in ("weights", "bias", "answer_threshold", "partial_threshold")}))
     if args.write:
         MODEL_PATH.write_text(json.dumps(out, indent=1) + "\n")
