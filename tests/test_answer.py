@@ -40,7 +40,8 @@ def test_key_fact_coverage_on_the_test_split(answers):
 
 def test_outcome_rates_on_the_test_split(answers):
     """Regression floors around the operating point chosen on dev (at most 0.10 of unanswerable dev questions
-    answered): 45/58 answerable and 5/29 unanswerable test questions answered when it was chosen."""
+    answered): 45/58 answerable and 5/29 unanswerable test questions answered when it was chosen, 44/58 and 6/29
+    after the refit on a 0.01 threshold grid."""
     answered_ans = [a.status == "answered" for q, a in answers if q.answerable]
     answered_un = [a.status == "answered" for q, a in answers if not q.answerable]
     print(f"answered {sum(answered_ans)}/{len(answered_ans)} answerable, {sum(answered_un)}/{len(answered_un)} unanswerable")
