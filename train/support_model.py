@@ -15,8 +15,8 @@ Data:
 Cross-validation (reported in the model card): 2 folds over SciFact claims (pairs that share a claim or an evidence
 text stay in one fold, with the claims made from them) and over synthetic source sentences; each fold is predicted
 by a model trained on the other folds. The out-of-fold predictions give SciFact balanced accuracy at 0.5 and the
-floor the verifier uses (the highest threshold that keeps at least 0.97 of the faithful synthetic claims), so no threshold is chosen on the battery's test half. The shipped
-model is then trained on everything.
+floor the verifier uses (the highest threshold that keeps at least 0.97 of the faithful synthetic claims), so no
+threshold is chosen on the battery's test half. The shipped model is then trained on everything.
 
 Run:  python train/support_model.py [--folds 2] [--epochs 3] [--max-synthetic 1000] [--init /tmp/scorer-train/model]
                                     [--work /tmp/support-train]
