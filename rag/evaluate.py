@@ -124,9 +124,27 @@ def evaluate_item(item: QAItem, answer_fn, documents: dict[str, str], k: int) ->
 
 
 CONFIDENCE = 0.95
-# The outcome rates that get an interval: each is a share of questions (yes/no per question).
-RATES = ("hit@k_article", "hit@k_evidence", "answered_answerable", "partial_answerable", "answered_unanswerable",
-         "partial_unanswerable", "abstention_unanswerable", "false_abstention_answerable")
+
+
+def _outcomes(rs: list[QuestionResult]) -> dict[str, list[bool]]:
+    """The yes/no outcome behind each rate, per question: the rate is their mean, its interval :func:`wilson`'s."""
+    ans = [r for r in rs if r.answerable]
+    un = [r for r in rs if not r.answerable]
+    return {
+        "hit@k_article": [r.doc_hit for r in rs if r.doc_hit is not None],
+        "hit@k_evidence": [r.evidence_hit for r in rs if r.evidence_hit is not None],
+        "abstention_unanswerable": [r.abstained for r in un],
+        "false_abstention_answerable": [r.abstained for r in ans],
+        "answered_answerable": [r.status == "answered" for r in ans],
+        "partial_answerable": [r.status == "partial" for r in ans],
+        "answered_unanswerable": [r.status == "answered" for r in un],
+        "partial_unanswerable": [r.status == "partial" for r in un],
+    }
+
+
+def _coverage(rs: list[QuestionResult]) -> list[float]:
+    """Key-fact coverage of each answerable question that has key facts."""
+    return [r.key_fact_coverage for r in rs if r.answerable and r.key_fact_coverage is not None]
 
 
 def wilson(successes: int, n: int, confidence: float = CONFIDENCE) -> tuple[float, float] | None:
@@ -158,51 +176,25 @@ def summarize(results: list[QuestionResult]) -> dict:
     outcome rate (:func:`wilson`) and of key-fact coverage (:func:`bootstrap_mean`)."""
 
     def block(rs: list[QuestionResult]) -> dict:
-        ans = [r for r in rs if r.answerable]
-        un = [r for r in rs if not r.answerable]
         retrieval = [r for r in rs if r.doc_hit is not None]
-        evidence = [r for r in rs if r.evidence_hit is not None]
-        covered = [r.key_fact_coverage for r in ans if r.key_fact_coverage is not None]
         cites = sum(r.citations for r in rs)
         sentences = sum(r.sentences for r in rs)
         times = [r.seconds for r in rs]
         return {
             "questions": len(rs),
-            "hit@k_article": _mean([r.doc_hit for r in retrieval]),
-            "hit@k_evidence": _mean([r.evidence_hit for r in evidence]),
+            **{key: _mean(flags) for key, flags in _outcomes(rs).items()},
             "mrr": _mean([r.reciprocal_rank for r in retrieval]),
-            "key_fact_coverage": _mean(covered),
+            "key_fact_coverage": _mean(_coverage(rs)),
             "citation_validity": sum(r.citations_valid for r in rs) / cites if cites else None,
             "citation_recall": sum(r.sentences_supported for r in rs) / sentences if sentences else None,
             "citation_precision": sum(r.citations_supporting for r in rs) / cites if cites else None,
-            "abstention_unanswerable": _mean([r.abstained for r in un]),
-            "false_abstention_answerable": _mean([r.abstained for r in ans]),
-            "answered_answerable": _mean([r.status == "answered" for r in ans]),
-            "partial_answerable": _mean([r.status == "partial" for r in ans]),
-            "answered_unanswerable": _mean([r.status == "answered" for r in un]),
-            "partial_unanswerable": _mean([r.status == "partial" for r in un]),
             "latency_p50_s": percentile(times, 0.5),
             "latency_p95_s": percentile(times, 0.95),
         }
 
     def with_intervals(rs: list[QuestionResult]) -> dict:
-        out = block(rs)
-        ans = [r for r in rs if r.answerable]
-        un = [r for r in rs if not r.answerable]
-        shares = {  # the yes/no outcome behind each rate, per question
-            "hit@k_article": [r.doc_hit for r in rs if r.doc_hit is not None],
-            "hit@k_evidence": [r.evidence_hit for r in rs if r.evidence_hit is not None],
-            "answered_answerable": [r.status == "answered" for r in ans],
-            "partial_answerable": [r.status == "partial" for r in ans],
-            "answered_unanswerable": [r.status == "answered" for r in un],
-            "partial_unanswerable": [r.status == "partial" for r in un],
-            "abstention_unanswerable": [r.abstained for r in un],
-            "false_abstention_answerable": [r.abstained for r in ans],
-        }
-        out["intervals"] = {key: wilson(sum(shares[key]), len(shares[key])) for key in RATES}
-        out["intervals"]["key_fact_coverage"] = bootstrap_mean(
-            [r.key_fact_coverage for r in ans if r.key_fact_coverage is not None])
-        return out
+        intervals = {key: wilson(sum(flags), len(flags)) for key, flags in _outcomes(rs).items()}
+        return {**block(rs), "intervals": {**intervals, "key_fact_coverage": bootstrap_mean(_coverage(rs))}}
 
     by_type, by_split = defaultdict(list), defaultdict(list)
     for r in results:
