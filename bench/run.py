@@ -146,7 +146,8 @@ def section_cold_start(quick: bool) -> dict:
 
 def section_embedding(quick: bool) -> dict:
     """Throughput, query latency and cosine to PyTorch fp32 on every corpus chunk: OpenVINO (the default runtime, bf16
-    and fp32), PyTorch (sentence-transformers, bf16 and fp32), and ONNX Runtime fp32 on the same exported file."""
+    and fp32, and the int8 option), PyTorch (sentence-transformers, bf16 and fp32), and ONNX Runtime fp32 on the same
+    exported file."""
     import numpy as np
 
     from rag.chunk import Chunker, ChunkerSettings
@@ -158,7 +159,8 @@ def section_embedding(quick: bool) -> dict:
     texts = texts[:64] if quick else texts
     out = {"chunks": len(texts), "cpu_bf16": cpu_has_bf16()}
     models = {"openvino_bf16": get_embedder("minilm", "bf16"), "openvino_fp32": get_embedder("minilm", "fp32"),
-              "torch_bf16": get_embedder("minilm-torch", "bf16"), "torch_fp32": ref}
+              "openvino_int8": get_embedder("minilm", "int8"), "torch_bf16": get_embedder("minilm-torch", "bf16"),
+              "torch_fp32": ref}
     ort = _onnxruntime_embedder()
     if ort is not None:
         models["onnxruntime_fp32"] = ort
@@ -351,6 +353,16 @@ def _torch_path(section):
     return run
 
 
+def _int8_path(section):
+    """The same section with ``precision = "int8"`` (the quantised embedder, an option; rag/models/embedder-int8)."""
+    def run(quick: bool) -> dict:
+        os.environ["RAG_PRECISION"] = "int8"
+        return section(quick)
+
+    run.__doc__ = f"{section.__doc__} [precision int8]"
+    return run
+
+
 def section_vectors(quick: bool) -> dict:
     """The dense index alone: exact vs the automatic approximate index, 10k to 1M vectors of dimension 384."""
     import numpy as np
@@ -398,6 +410,7 @@ def section_vectors(quick: bool) -> dict:
 SECTIONS = {"corpus": section_corpus, "corpus_torch": _torch_path(section_corpus), "cold_start": section_cold_start,
             "cold_start_torch": _torch_path(section_cold_start), "embedding": section_embedding,
             "peer": section_peer, "scifact": section_scifact, "scifact_torch": _torch_path(section_scifact),
+            "scifact_int8": _int8_path(section_scifact),
             "scale": section_scale, "vectors": section_vectors}
 
 
@@ -416,6 +429,8 @@ def summary(results: dict) -> str:
     rows = [  # figure, ours, PyTorch path, peer, issue 12's target
         ("query embedding p50", fmt(get("corpus", "query_embed_p50_ms"), " ms"),
          fmt(get("corpus_torch", "query_embed_p50_ms"), " ms"), "—", "≤ 2 ms"),
+        ("query embedding p50, precision int8 (option)", fmt(get("embedding", "openvino_int8_query_p50_ms"), " ms"),
+         "—", "—", "≤ 2 ms"),
         ("search p50 (bundled corpus)", fmt(get("corpus", "search_p50_ms"), " ms"),
          fmt(get("corpus_torch", "search_p50_ms"), " ms"), fmt(get("peer", "peer", "p50_ms"), " ms"), ""),
         ("search p50, k=4 (peer's questions)", fmt(get("peer", "ours", "p50_ms"), " ms")
@@ -439,6 +454,8 @@ def summary(results: dict) -> str:
         ("`rag --help`", fmt(get("cold_start", "rag_help_wall_s"), " s"), "—", "—", "instant"),
         ("SciFact as corpus: build", fmt(get("scifact", "chunks_per_s"), " chunks/s"),
          fmt(get("scifact_torch", "chunks_per_s"), " chunks/s"), "—", "≥ 80 chunks/s"),
+        ("SciFact as corpus: build, precision int8 (option)", fmt(get("scifact_int8", "chunks_per_s"), " chunks/s"),
+         "—", "—", "≥ 80 chunks/s"),
         ("SciFact as corpus: search p50 / p95",
          f"{fmt(get('scifact', 'query_p50_ms'))} / {fmt(get('scifact', 'query_p95_ms'), ' ms')}",
          f"{fmt(get('scifact_torch', 'query_p50_ms'))} / {fmt(get('scifact_torch', 'query_p95_ms'), ' ms')}", "—",
@@ -461,7 +478,8 @@ def main() -> None:
         print(json.dumps(SECTIONS[args.section](args.quick)))
         return
     names = (["corpus", "corpus_torch", "cold_start", "cold_start_torch", "embedding", "peer"]
-             + (["scifact", "scifact_torch", "scale"] if args.scale else []) + (["vectors"] if args.vectors else []))
+             + (["scifact", "scifact_torch", "scifact_int8", "scale"] if args.scale else [])
+             + (["vectors"] if args.vectors else []))
     results = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}, "quick": args.quick}
     for name in names:
         t = time.perf_counter()

@@ -13,7 +13,7 @@ from rag.errors import ConfigError
 
 # Embedding model and numeric path (rag.embed builds them; names listed here so that config can check them cheaply).
 EMBEDDERS = ("minilm", "minilm-torch", "hash")
-PRECISIONS = ("auto", "fp32", "bf16")
+PRECISIONS = ("auto", "fp32", "bf16", "int8")  # int8: the OpenVINO embedder only (rag/models/embedder-int8)
 
 # Sentence and word vectors kept per process (rag.embed.VectorCache); rag.warm fills it up to this size.
 VECTOR_CACHE_SIZE = 20000

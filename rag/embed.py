@@ -6,7 +6,8 @@ Backends sit behind :func:`get_embedder`:
   exported once to ONNX (:mod:`rag.export`) and run by OpenVINO with HF ``tokenizers``; mean pooling and L2
   normalisation as in sentence-transformers. No PyTorch is imported, so a process starts in well under a second. ``precision="auto"``
   runs it in bfloat16 where the CPU has native bf16 instructions (avx512_bf16 or amx_bf16; cosine to the fp32
-  PyTorch vectors >= 0.9999 on every corpus chunk, about 2x the fp32 throughput) and in float32 elsewhere.
+  PyTorch vectors >= 0.9999 on every corpus chunk, about 2x the fp32 throughput) and in float32 elsewhere;
+  ``precision="int8"`` (an option) runs a quantised copy of the graph (:data:`rag.embed_openvino.INT8_DIR`).
   OpenVINO was chosen over ONNX Runtime by measurement on this CPU (README, Benchmarks).
 - ``minilm-torch`` (:mod:`rag.embed_torch`): the same model through sentence-transformers and PyTorch, the reference
   the export is checked against (``tests/test_embed.py``); bf16 or fp32 like ``minilm``.
@@ -172,6 +173,9 @@ def get_embedder(name: str = "minilm", precision: str = "auto") -> Embedder:
     if name not in EMBEDDERS:
         raise ConfigError(f"unknown embedder {name!r}; choose one of: {', '.join(EMBEDDERS)}")
     precision = resolve_precision(precision) if name != "hash" else "fp32"
+    if name == "minilm-torch" and precision == "int8":
+        raise ConfigError('precision "int8" runs on the OpenVINO embedder (embedder "minilm") only; with '
+                          '"minilm-torch" choose auto, fp32 or bf16')
     with _cache_lock:
         if (name, precision) not in _cache:
             _cache[(name, precision)] = _CLASSES[name](precision)
@@ -183,7 +187,7 @@ def embedder_for_key(key: str) -> Embedder:
     if key.startswith("hash-"):
         return get_embedder("hash")
     name, _, path = key.partition("@")
-    if name == MODEL_NAME and path in ("openvino-fp32", "openvino-bf16"):
+    if name == MODEL_NAME and path in ("openvino-fp32", "openvino-bf16", "openvino-int8"):
         return get_embedder("minilm", path.removeprefix("openvino-"))
     if name == MODEL_NAME and path in ("fp32", "bf16"):  # the PyTorch embedder's keys
         if (name, path) not in _warned:
