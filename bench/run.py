@@ -343,24 +343,24 @@ def section_scifact(quick: bool) -> dict:
             "query_p95_ms": 1000 * pct(latencies, 0.95), "peak_rss_mb": peak_mb()}
 
 
-def _torch_path(section):
-    """The same section on the PyTorch reference embedder (the serving path before the torch-free runtime)."""
+def _variant(section, setting: str, value: str, label: str):
+    """The same section with one setting changed through its ``RAG_*`` variable (each section has its own process)."""
     def run(quick: bool) -> dict:
-        os.environ["RAG_EMBEDDER"] = "minilm-torch"
+        os.environ[f"RAG_{setting.upper()}"] = value
         return section(quick)
 
-    run.__doc__ = f"{section.__doc__} [PyTorch path]"
+    run.__doc__ = f"{section.__doc__} [{label}]"
     return run
+
+
+def _torch_path(section):
+    """The same section on the PyTorch reference embedder (the serving path before the torch-free runtime)."""
+    return _variant(section, "embedder", "minilm-torch", "PyTorch path")
 
 
 def _int8_path(section):
     """The same section with ``precision = "int8"`` (the quantised embedder, an option; rag/models/embedder-int8)."""
-    def run(quick: bool) -> dict:
-        os.environ["RAG_PRECISION"] = "int8"
-        return section(quick)
-
-    run.__doc__ = f"{section.__doc__} [precision int8]"
-    return run
+    return _variant(section, "precision", "int8", "precision int8")
 
 
 def section_vectors(quick: bool) -> dict:
