@@ -16,7 +16,12 @@ Pairs (label 1 = the sentence answers the question):
 - entity swap: a named entity of an answerable question (spaCy NER) replaced by another entity of the same label
   from the same article, paired with the original answer sentence -> 0 (a real entity with the wrong attribute,
   a wrong date, a wrong person);
-- another article: the question with the most overlapping sentence of a different article -> 0.
+- another article: the question with the most overlapping sentence of a different article -> 0;
+- neighbour (v3): for half of the answerable questions, a sentence right before or after the answer sentence that
+  does not hold the answer -> 0. Its context (the neighbours the scorer reads) holds the answer, so without these
+  pairs the scorer learnt to rate a sentence by what is *next* to it; with them, on the SQuAD dev articles the
+  answer sentence is ranked first in its paragraph for 0.869 of answerable questions instead of 0.839, and the
+  best sentence separates answerable from unanswerable questions with AUC 0.709 instead of 0.684.
 
 Measured and not adopted (off by default, ``--removed-rate``): answer removed, an answerable question + its answer
 sentence with the answer span cut out -> 0 (the same topic and words, everything but the answer). At 0.35 of the
@@ -62,9 +67,10 @@ EXTRA = ROOT / "train" / "data" / "squad2-dev-12-articles.json"
 TUNING = ("Normans", "Steam_engine", "Harvard_University", "Warsaw")
 """SQuAD 2.0 dev articles kept for tuning (``bench/squad_eval.py --set dev``): never trained on."""
 SWAP_LABELS = {"PERSON", "ORG", "GPE", "DATE", "NORP", "LOC", "CARDINAL", "WORK_OF_ART", "EVENT", "FAC", "PRODUCT"}
-NAME = "minilm-l6-answer-scorer-v2"
+NAME = "minilm-l6-answer-scorer-v3"
 MAX_LENGTH = 128
 REMOVED_RATE = 0.0
+NEIGHBOUR_RATE = 0.5
 SEED = 13
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -113,12 +119,13 @@ def without_answer(sentence: str, start: int, answer: str) -> str | None:
 
 
 def build_pairs(titles: list[str], data: dict, rng: random.Random, swap_rate: float = 0.35,
-                other_rate: float = 0.15, removed_rate: float = 0.0) -> list[dict]:
+                other_rate: float = 0.15, removed_rate: float = 0.0, neighbour_rate: float = 0.0) -> list[dict]:
     from rag.nlp import not_ner, pipeline
 
     nlp = pipeline()
     out: list[dict] = []
     removed_rng = random.Random(SEED + 7)  # its own stream: the other kinds are drawn as without it
+    neighbour_rng = random.Random(SEED + 8)  # likewise
     parsed = {t: paragraphs(data[t]) for t in titles}
     for title in titles:
         paras = parsed[title]
@@ -151,6 +158,11 @@ def build_pairs(titles: list[str], data: dict, rng: random.Random, swap_rate: fl
                         swapped = question[: ent.start_char] + rng.choice(sorted(choices)) + question[ent.end_char :]
                         out.append(example(swapped, sents, i, 0, "entity-swap", title))
                 answer = q["answers"][0]
+                if neighbour_rng.random() < neighbour_rate:
+                    near = [j for j in (i - 1, i + 1) if 0 <= j < len(sents)
+                            and answer["text"].lower() not in sents[j].lower()]
+                    if near:
+                        out.append(example(question, sents, neighbour_rng.choice(near), 0, "neighbour", title))
                 if removed_rng.random() < removed_rate:
                     cut = without_answer(sents[i], answer["answer_start"] - spans[i][0], answer["text"])
                     window = " ".join(sents[max(0, i - 1) : i + 2]).lower()
@@ -184,7 +196,7 @@ def stage_data(args) -> None:
         data.update(extra)
         train_titles += [t for t in extra if t not in train_titles]
     rng = random.Random(SEED)
-    pairs = build_pairs(train_titles, data, rng, removed_rate=args.removed_rate)
+    pairs = build_pairs(train_titles, data, rng, removed_rate=args.removed_rate, neighbour_rate=args.neighbour_rate)
     rng.shuffle(pairs)
     if args.max_pairs and len(pairs) > args.max_pairs:
         pairs = pairs[: args.max_pairs]
@@ -363,9 +375,9 @@ question. Used by the extractive backend as one input of the answerability model
   have it), no PyTorch. Dynamic int8 ONNX (23 MB) was tried and rejected: Pearson 0.948 to the fp32 scores.
 - **Training data:** SQuAD 2.0 (CC BY-SA 4.0): the 8 of its first 10 train articles not held out, and 12 dev
   articles (`train/data/README.md`; four other dev articles are kept for tuning). {info['pairs']} pairs: {', '.join(f'{k} {v}' for k, v in kinds.items())}. How each kind is made is in `train/answer_scorer.py`'s
-  docstring (answer sentence = 1; other paragraph sentences, the sentence holding an unanswerable question's
-  plausible answer, the answer sentence under a question whose entity was swapped for another entity of the same
-  spaCy label, and the best sentence of another article = 0).
+  docstring (answer sentence = 1; other paragraph sentences, the answer sentence's neighbours, the sentence holding
+  an unanswerable question's plausible answer, the answer sentence under a question whose entity was swapped for
+  another entity of the same spaCy label, and the best sentence of another article = 0).
 - **Training:** {info['epochs']} epoch(s), batch {info['batch']}, AdamW lr {info['lr']}, linear warm-up 10 %, BCE loss,
   bf16 autocast on CPU, seed {info['seed']}; {info['seconds']} s on 2 CPU cores; torch {info['torch']},
   transformers {info['transformers']}, Python {info['python']}.
@@ -404,6 +416,8 @@ def main() -> None:
     ap.add_argument("--work", default="/tmp/scorer-train")
     ap.add_argument("--max-pairs", type=int, default=0, help="cap on training pairs (0: all)")
     ap.add_argument("--epochs", type=int, default=1)
+    ap.add_argument("--neighbour-rate", type=float, default=NEIGHBOUR_RATE,
+                    help="share of answerable questions that also get a neighbour-sentence negative")
     ap.add_argument("--removed-rate", type=float, default=REMOVED_RATE,
                     help="share of answerable questions that also get an answer-removed negative")
     ap.add_argument("--batch", type=int, default=16)
