@@ -74,8 +74,7 @@ class Settings:
                 raise ConfigError(f"{name} must not be empty")
         _one_of("embedder", self.embedder, D.EMBEDDERS)
         _one_of("precision", self.precision, D.PRECISIONS)
-        if self.precision == "int8" and self.embedder != "minilm":
-            raise ConfigError(f'precision "int8" needs embedder "minilm" (the OpenVINO one), got {self.embedder!r}')
+        D.check_precision(self.embedder, self.precision)
         _one_of("backend", self.backend, BACKENDS)
         D.check_chunking(self.chunk_tokens, self.overlap_tokens)
         _between("k", self.k, 1, D.MAX_K)

@@ -36,6 +36,14 @@ BM25_WEIGHT = 1.0
 MAX_FILE_MB = 20
 
 
+def check_precision(embedder: str, precision: str) -> None:
+    """:raises ConfigError: ``precision = "int8"`` with an embedder other than the OpenVINO one (the only one that has
+    an int8 model)."""
+    if precision == "int8" and embedder != "minilm":
+        raise ConfigError(f'precision "int8" runs on the OpenVINO embedder (embedder "minilm") only, not {embedder!r}; '
+                          "choose auto, fp32 or bf16 for it")
+
+
 def check_chunking(chunk_tokens: int, overlap_tokens: int) -> None:
     """:raises ConfigError: chunk size below ``MIN_CHUNK_TOKENS`` or an overlap outside ``0..chunk_tokens-1``."""
     if chunk_tokens < MIN_CHUNK_TOKENS:

@@ -35,7 +35,7 @@ from typing import Protocol
 
 import numpy as np
 
-from rag.defaults import EMBEDDERS, PRECISIONS, VECTOR_CACHE_SIZE  # names there: rag.config checks them cheaply
+from rag.defaults import EMBEDDERS, PRECISIONS, VECTOR_CACHE_SIZE, check_precision  # names there: rag.config checks them cheaply
 from rag.errors import ConfigError
 from rag.imports import torch_blocked  # noqa: F401  (re-exported: the helper for spaCy users, see rag.imports)
 
@@ -173,9 +173,7 @@ def get_embedder(name: str = "minilm", precision: str = "auto") -> Embedder:
     if name not in EMBEDDERS:
         raise ConfigError(f"unknown embedder {name!r}; choose one of: {', '.join(EMBEDDERS)}")
     precision = resolve_precision(precision) if name != "hash" else "fp32"
-    if name == "minilm-torch" and precision == "int8":
-        raise ConfigError('precision "int8" runs on the OpenVINO embedder (embedder "minilm") only; with '
-                          '"minilm-torch" choose auto, fp32 or bf16')
+    check_precision(name, precision)
     with _cache_lock:
         if (name, precision) not in _cache:
             _cache[(name, precision)] = _CLASSES[name](precision)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.embed import MODEL_NAME, WordPieceCounter, cpu_has_bf16, resolve_precision
+from rag.embed import MODEL_NAME, WordPieceCounter, resolve_precision
 from rag.errors import ConfigError
 
 QUERY_TIME_TEXTS = 256
@@ -41,12 +41,7 @@ class OpenVINOEmbedder:
     def __init__(self, precision: str = "auto", batch_size: int = 32):
         from tokenizers import Tokenizer
 
-        from rag.export import (
-            MAX_SEQ_LENGTH,
-            ensure_exported,
-            openvino_core,
-            source_model_dir,
-        )
+        from rag.export import MAX_SEQ_LENGTH, ensure_exported, openvino_core, source_model_dir
 
         self.precision = resolve_precision(precision)
         if self.precision == "int8":
@@ -56,8 +51,9 @@ class OpenVINOEmbedder:
                                   "python train/quantize_embedder.py, or choose precision auto, fp32 or bf16")
         else:
             onnx_path = ensure_exported()
-        # what OpenVINO computes the float parts in (int8: the ops left unquantised)
-        self._compute = "bf16" if self.precision == "bf16" or (self.precision == "int8" and cpu_has_bf16()) else "f32"
+        # what OpenVINO computes the float parts in (int8: the ops left unquantised, as precision "auto" would)
+        float_precision = resolve_precision("auto") if self.precision == "int8" else self.precision
+        self._compute = "bf16" if float_precision == "bf16" else "f32"
         tokenizer_file = str(source_model_dir() / "tokenizer.json")
         # Two tokenizers because truncation/padding are tokenizer state: one for the model, one for counting.
         self._tok = Tokenizer.from_file(tokenizer_file)

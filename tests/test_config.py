@@ -60,7 +60,7 @@ def test_openai_env_fallbacks(monkeypatch):
     ({"candidates": 3}, "candidates \\(3\\) must be at least k \\(6\\)"),
     ({"embedder": "bert"}, "embedder must be one of minilm, minilm-torch, hash, got 'bert'"),
     ({"precision": "fp16"}, "precision must be one of auto, fp32, bf16, int8, got 'fp16'"),
-    ({"precision": "int8", "embedder": "minilm-torch"}, 'precision "int8" needs embedder "minilm"'),
+    ({"precision": "int8", "embedder": "minilm-torch"}, 'precision "int8" runs on the OpenVINO embedder'),
     ({"llm_context": 200}, "llm_context \\(200\\) must be larger than llm_max_tokens \\(256\\)"),
     ({"llm_max_tokens": 0}, "llm_max_tokens must be between 1 and"),
     ({"max_upload_mb": 0}, "max_upload_mb must be between 1 and 20, got 0"),

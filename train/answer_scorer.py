@@ -142,22 +142,22 @@ def build_pairs(titles: list[str], data: dict, rng: random.Random, swap_rate: fl
             if not sents:
                 continue
             if not q["is_impossible"]:
-                i = sentence_at(spans, q["answers"][0]["answer_start"])
+                answer = q["answers"][0]
+                i = sentence_at(spans, answer["answer_start"])
                 if i is None:
                     continue
+                window = " ".join(sents[max(0, i - 1) : i + 2]).lower()  # the sentence as the scorer reads it
                 out.append(example(question, sents, i, 1, "answer", title))
                 for j in by_overlap(question, sents, {i - 1, i, i + 1})[:2]:
                     out.append(example(question, sents, j, 0, "paragraph", title))
                 ents = [e for e in doc.ents if e.label_ in SWAP_LABELS]
                 if ents and rng.random() < swap_rate:
                     ent = rng.choice(ents)
-                    window = " ".join(sents[max(0, i - 1) : i + 2]).lower()
                     choices = [x for x in set(pool.get(ent.label_, [])) if x.lower() not in window
                                and x.lower() != ent.text.lower()]
                     if choices:
                         swapped = question[: ent.start_char] + rng.choice(sorted(choices)) + question[ent.end_char :]
                         out.append(example(swapped, sents, i, 0, "entity-swap", title))
-                answer = q["answers"][0]
                 if neighbour_rng.random() < neighbour_rate:
                     near = [j for j in (i - 1, i + 1) if 0 <= j < len(sents)
                             and answer["text"].lower() not in sents[j].lower()]
@@ -165,7 +165,6 @@ def build_pairs(titles: list[str], data: dict, rng: random.Random, swap_rate: fl
                         out.append(example(question, sents, neighbour_rng.choice(near), 0, "neighbour", title))
                 if removed_rng.random() < removed_rate:
                     cut = without_answer(sents[i], answer["answer_start"] - spans[i][0], answer["text"])
-                    window = " ".join(sents[max(0, i - 1) : i + 2]).lower()
                     if cut and window.count(answer["text"].lower()) == 1:
                         out.append(example(question, [*sents[:i], cut, *sents[i + 1 :]], i, 0, "answer-removed",
                                            title))

@@ -47,12 +47,10 @@ def main() -> None:
     ov.save_model(quantised, INT8_DIR / INT8_MODEL)
 
     from rag.chunk import Chunker, ChunkerSettings
-    from rag.load import iter_corpus_files, load_document
+    from rag.load import load_corpus
 
-    corpus = ROOT / "corpus"
     chunker = Chunker(ChunkerSettings(max_model_tokens=reference.max_tokens), reference.count_tokens)
-    chunks = [c.embedding_text for path in iter_corpus_files(corpus)
-              for c in chunker.chunk(load_document(path, corpus))]
+    chunks = [c.embedding_text for c in chunker.chunk_all(load_corpus(ROOT / "corpus").documents)]
     int8 = OpenVINOEmbedder("int8")
     cos = (reference.encode(chunks) * int8.encode(chunks)).sum(axis=1)
     facts = {
