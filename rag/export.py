@@ -1,8 +1,10 @@
 """Model export: all-MiniLM-L6-v2 -> one ONNX file, run at serving time by OpenVINO without PyTorch.
 
 ``python -m rag.export`` (run by ``make setup``; a few seconds) traces the PyTorch model once with
-``torch.onnx.export`` and writes ``minilm-l6-v2.onnx`` plus ``export.json`` into :func:`export_dir`
-(``$RAG_MODEL_CACHE``, else ``$XDG_CACHE_HOME/rag-chipwar`` or ``~/.cache/rag-chipwar``). The graph ends with mean
+``torch.onnx.export`` and writes ``minilm-l6-v2.onnx`` plus ``export.json`` into :func:`export_folder`, a folder per
+source model file under :func:`export_dir` (``$RAG_MODEL_CACHE``, else ``$XDG_CACHE_HOME/rag-chipwar`` or
+``~/.cache/rag-chipwar``), so that two environments sharing the cache (a checkout's virtual environment and a CI
+clone's, say) keep one export each instead of re-exporting over each other. The graph ends with mean
 pooling over the attention mask, exactly like sentence-transformers' pooling module; the L2 normalisation is done
 in float32 by the caller. ``export.json`` records the source model file's size and mtime and :data:`EXPORT_VERSION`,
 so an upgraded model package or a changed graph is re-exported instead of silently used.
@@ -13,8 +15,10 @@ The fp32 file is 90 MB, too large to ship in the repository; int8 quantisation w
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -65,9 +69,32 @@ def _source_stamp(model_dir: Path) -> dict:
     return {"version": EXPORT_VERSION, "source": str(weights), "bytes": stat.st_size, "mtime_ns": stat.st_mtime_ns}
 
 
+def export_folder() -> Path:
+    """The export folder of this environment's model file: named after its stamp (path, size, mtime, version)."""
+    stamp = json.dumps(_source_stamp(source_model_dir()), sort_keys=True)
+    return export_dir() / f"minilm-{hashlib.sha256(stamp.encode()).hexdigest()[:12]}"
+
+
+def _prune(keep: Path) -> None:
+    """Remove exports whose model file is gone (a deleted virtual environment) and the single-folder layout of
+    earlier versions; ``keep`` stays."""
+    root = export_dir()
+    for legacy in (root / ONNX_NAME, root / META_NAME):
+        legacy.unlink(missing_ok=True)
+    for folder in root.glob("minilm-*"):
+        if folder == keep or not folder.is_dir():
+            continue
+        try:
+            source = json.loads((folder / META_NAME).read_text(encoding="utf-8"))["source"]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # an export still being written, or not ours: leave it
+        if not Path(source).exists():
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 def exported_model() -> Path | None:
     """Path of a current export, or ``None`` when it is missing or was made from another model file or version."""
-    folder = export_dir()
+    folder = export_folder()
     try:
         meta = json.loads((folder / META_NAME).read_text(encoding="utf-8"))
         current = meta == _source_stamp(source_model_dir()) and (folder / ONNX_NAME).is_file()
@@ -77,7 +104,8 @@ def exported_model() -> Path | None:
 
 
 def export_model(folder: Path | None = None) -> Path:
-    """Trace all-MiniLM-L6-v2 (PyTorch) into ``folder/minilm-l6-v2.onnx``; atomic, safe to run concurrently."""
+    """Trace all-MiniLM-L6-v2 (PyTorch) into ``folder/minilm-l6-v2.onnx`` (default: :func:`export_folder`, and then
+    stale exports are pruned); atomic, safe to run concurrently."""
     import torch
     import transformers
     from transformers import AutoModel
@@ -85,7 +113,8 @@ def export_model(folder: Path | None = None) -> Path:
     transformers.logging.set_verbosity_error()
     transformers.logging.disable_progress_bar()
     model_dir = source_model_dir()
-    folder = folder or export_dir()
+    default = folder is None
+    folder = folder or export_folder()
     folder.mkdir(parents=True, exist_ok=True)
     # eager attention: the SDPA path of transformers takes shape-dependent shortcuts that a trace would freeze
     bert = AutoModel.from_pretrained(str(model_dir), attn_implementation="eager").eval()
@@ -125,6 +154,8 @@ def export_model(folder: Path | None = None) -> Path:
     meta_tmp = folder / f".{META_NAME}.{os.getpid()}"
     meta_tmp.write_text(json.dumps(_source_stamp(model_dir)), encoding="utf-8")
     os.replace(meta_tmp, folder / META_NAME)
+    if default:
+        _prune(keep=folder)
     return folder / ONNX_NAME
 
 
@@ -135,7 +166,7 @@ def ensure_exported() -> Path:
         return path
     import subprocess
 
-    print(f"Exporting all-MiniLM-L6-v2 to ONNX in {export_dir()} (once, a few seconds; `make setup` or "
+    print(f"Exporting all-MiniLM-L6-v2 to ONNX in {export_folder()} (once, a few seconds; `make setup` or "
           "`python -m rag.export` does this ahead of time) ...", file=sys.stderr, flush=True)
     proc = subprocess.run([sys.executable, "-m", "rag.export"], capture_output=True, text=True)
     path = exported_model()

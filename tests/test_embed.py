@@ -162,13 +162,43 @@ def test_stale_or_missing_export_is_not_used(tmp_path, monkeypatch):
 
     monkeypatch.setenv("RAG_MODEL_CACHE", str(tmp_path))
     assert export.exported_model() is None
+    folder = export.export_folder()
+    folder.mkdir()
     stamp = export._source_stamp(export.source_model_dir())
-    (tmp_path / export.META_NAME).write_text(json.dumps(stamp))
+    (folder / export.META_NAME).write_text(json.dumps(stamp))
     assert export.exported_model() is None  # no .onnx file
-    (tmp_path / export.ONNX_NAME).write_bytes(b"x")
-    assert export.exported_model() == tmp_path / export.ONNX_NAME
-    (tmp_path / export.META_NAME).write_text(json.dumps({**stamp, "mtime_ns": stamp["mtime_ns"] + 1}))
+    (folder / export.ONNX_NAME).write_bytes(b"x")
+    assert export.exported_model() == folder / export.ONNX_NAME
+    (folder / export.META_NAME).write_text(json.dumps({**stamp, "mtime_ns": stamp["mtime_ns"] + 1}))
     assert export.exported_model() is None
+
+
+def test_each_model_file_keeps_its_own_export_and_stale_ones_are_pruned(tmp_path, monkeypatch):
+    """Two environments sharing the cache (a checkout's venv, a CI clone's) get one export folder each, instead of
+    re-exporting over each other; exports whose model file is gone, and the old single-folder layout, are removed."""
+    from rag import export
+
+    monkeypatch.setenv("RAG_MODEL_CACHE", str(tmp_path))
+    mine = export.export_folder()
+    assert mine.parent == tmp_path and mine.name.startswith("minilm-")
+    other_env = tmp_path / "other-venv"
+    other_env.mkdir()
+    (other_env / "model.safetensors").write_bytes(b"weights")
+    with monkeypatch.context() as m:
+        m.setattr(export, "source_model_dir", lambda: other_env)
+        theirs = export.export_folder()
+    assert theirs != mine and theirs.parent == tmp_path
+    gone = tmp_path / "minilm-0123456789ab"
+    for folder, source in ((theirs, other_env / "model.safetensors"), (gone, tmp_path / "deleted" / "model.safetensors")):
+        folder.mkdir()
+        (folder / export.META_NAME).write_text(json.dumps({"source": str(source)}))
+        (folder / export.ONNX_NAME).write_bytes(b"x")
+    (tmp_path / export.ONNX_NAME).write_bytes(b"x")
+    (tmp_path / export.META_NAME).write_text("{}")
+    export._prune(keep=mine)
+    assert (theirs / export.ONNX_NAME).is_file()
+    assert not gone.exists()
+    assert not (tmp_path / export.ONNX_NAME).exists() and not (tmp_path / export.META_NAME).exists()
 
 
 def test_unknown_embedder_and_key_are_clear_errors():
