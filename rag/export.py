@@ -69,10 +69,12 @@ def _source_stamp(model_dir: Path) -> dict:
     return {"version": EXPORT_VERSION, "source": str(weights), "bytes": stat.st_size, "mtime_ns": stat.st_mtime_ns}
 
 
-def export_folder() -> Path:
-    """The export folder of this environment's model file: named after its stamp (path, size, mtime, version)."""
-    stamp = json.dumps(_source_stamp(source_model_dir()), sort_keys=True)
-    return export_dir() / f"minilm-{hashlib.sha256(stamp.encode()).hexdigest()[:12]}"
+def export_folder(stamp: dict | None = None) -> Path:
+    """The export folder of this environment's model file: named after its stamp (path, size, mtime, version;
+    :func:`_source_stamp`, read here unless given)."""
+    stamp = stamp or _source_stamp(source_model_dir())
+    digest = hashlib.sha256(json.dumps(stamp, sort_keys=True).encode()).hexdigest()[:12]
+    return export_dir() / f"minilm-{digest}"
 
 
 def _prune(keep: Path) -> None:
@@ -94,10 +96,11 @@ def _prune(keep: Path) -> None:
 
 def exported_model() -> Path | None:
     """Path of a current export, or ``None`` when it is missing or was made from another model file or version."""
-    folder = export_folder()
+    stamp = _source_stamp(source_model_dir())
+    folder = export_folder(stamp)
     try:
         meta = json.loads((folder / META_NAME).read_text(encoding="utf-8"))
-        current = meta == _source_stamp(source_model_dir()) and (folder / ONNX_NAME).is_file()
+        current = meta == stamp and (folder / ONNX_NAME).is_file()
     except (OSError, ValueError):
         return None
     return folder / ONNX_NAME if current else None
