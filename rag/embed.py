@@ -184,9 +184,16 @@ def embedder_for_key(key: str) -> Embedder:
     """The embedder that produces vectors compatible with an index built by ``key`` (from its manifest)."""
     if key.startswith("hash-"):
         return get_embedder("hash")
+    from rag.embed_openvino import INT8_KEY
+
     name, _, path = key.partition("@")
-    if name == MODEL_NAME and path in ("openvino-fp32", "openvino-bf16", "openvino-int8"):
+    if name == MODEL_NAME and path in ("openvino-fp32", "openvino-bf16"):
         return get_embedder("minilm", path.removeprefix("openvino-"))
+    if name == MODEL_NAME and path == INT8_KEY:
+        return get_embedder("minilm", "int8")
+    if name == MODEL_NAME and path == "openvino-int8":
+        raise ConfigError(f"the index was built with the first int8 embedder ({key}), which a more faithful one has "
+                          "replaced; rebuild it with: rag build")
     if name == MODEL_NAME and path in ("fp32", "bf16"):  # the PyTorch embedder's keys
         if (name, path) not in _warned:
             _warned.add((name, path))

@@ -23,10 +23,13 @@ QUEUE_MIN_TEXTS = 1000
 of memory, which a small corpus's build (193 chunks here) does not need."""
 INT8_DIR = Path(__file__).resolve().parent / "models" / "embedder-int8"
 INT8_MODEL = "model.xml"
-"""``precision = "int8"``: the exported graph quantised to int8 weights and activations by
-``train/quantize_embedder.py`` (NNCF), shipped as OpenVINO IR. On SciFact and NFCorpus it builds about 1.5x faster
-with nDCG@10 within 0.2 point of bf16, but its vectors are further from float32 (cosine 0.993-0.998 against
-0.99997 for bf16), so it is an option, not the default (README, Benchmarks)."""
+"""``precision = "int8"``: the graph quantised to int8 weights and activations by ``train/quantize_embedder.py``
+(NNCF post-training quantisation, then quantisation-aware distillation to the float32 model), shipped as OpenVINO IR.
+It builds about 1.4x faster than bf16 with nDCG@10 within a fraction of a point, but its vectors are further from
+float32 than bf16's (README, Benchmarks), so it is an option, not the default."""
+INT8_KEY = "openvino-int8-qat"
+"""The int8 model's part of :attr:`OpenVINOEmbedder.key`. ``openvino-int8`` was the first, post-training-only model:
+indexes built with it are rebuilt (their vectors came from other weights)."""
 GROUP_TOKENS = 512
 """A query-time request holds texts of similar length (sorted first) up to this many padded word pieces: 25
 sentences 90 ms and 100 words 42 ms, against 100 and 49 ms in fixed groups of 8 texts (README, Benchmarks)."""
@@ -73,7 +76,7 @@ class OpenVINOEmbedder:
         self.batch_size = batch_size
         self.dim = int(self._model.output(0).get_partial_shape()[1].get_length())
         self.max_tokens = MAX_SEQ_LENGTH - 2
-        self.key = f"{self.name}@openvino-{self.precision}"
+        self.key = f"{self.name}@{INT8_KEY if self.precision == 'int8' else 'openvino-' + self.precision}"
         self._lock = threading.Lock()  # the latency request: calls from several threads take turns
         self._batch_lock = threading.Lock()  # the batch queue (index builds); queries do not wait for it
 

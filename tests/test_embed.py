@@ -120,9 +120,10 @@ def test_index_built_with_the_pytorch_key_still_loads(tmp_path):
 
 @pytest.mark.slow
 def test_int8_option_stays_close_to_the_default_and_rebuilds_on_change(tmp_path):
-    """``precision = "int8"`` (the shipped quantised graph): every bundled chunk within cosine 0.99 of the default
-    vectors (measured minimum 0.995), its own manifest key, the same best passage for a question, and a switch back to
-    the default re-embeds everything."""
+    """``precision = "int8"`` (the shipped quantised graph): every bundled chunk within cosine 0.996 of the default
+    vectors (measured minimum 0.998 to float32 since the quantisation-aware distillation; the post-training-only model
+    reached 0.995), its own manifest key, the same best passage for a question, and a switch back to the default
+    re-embeds everything."""
     import shutil
 
     from rag.chunk import Chunker, ChunkerSettings
@@ -133,12 +134,14 @@ def test_int8_option_stays_close_to_the_default_and_rebuilds_on_change(tmp_path)
     from rag.retrieve import hybrid_search
 
     default, int8 = get_embedder(), get_embedder("minilm", "int8")
-    assert int8.key == "all-MiniLM-L6-v2@openvino-int8" != default.key
+    assert int8.key == "all-MiniLM-L6-v2@openvino-int8-qat" != default.key
     assert embedder_for_key(int8.key) is int8
+    with pytest.raises(ConfigError, match="first int8 embedder.*rag build"):  # the post-training-only model's key
+        embedder_for_key("all-MiniLM-L6-v2@openvino-int8")
     chunker = Chunker(ChunkerSettings(max_model_tokens=default.max_tokens), default.count_tokens)
     texts = [c.embedding_text for c in chunker.chunk_all(load_corpus(CORPUS).documents)] + [QUESTION]
     cosine = np.sum(int8.encode(texts) * default.encode(texts), axis=1)
-    assert 0.99 <= cosine.min() < 0.9999, float(cosine.min())  # close, and really another model
+    assert 0.996 <= cosine.min() < 0.9999, float(cosine.min())  # close, and really another model
     with pytest.raises(ConfigError, match="OpenVINO embedder"):
         get_embedder("minilm-torch", "int8")
 
