@@ -56,7 +56,8 @@ def distillation_texts(rng: random.Random) -> list[str]:
 
     articles = json.loads(CALIBRATION.read_text(encoding="utf-8"))["data"]
     if SQUAD_TRAIN.exists():
-        articles += [a for a in json.loads(SQUAD_TRAIN.read_text(encoding="utf-8"))["data"] if a["title"] not in HELD_OUT]
+        train = json.loads(SQUAD_TRAIN.read_text(encoding="utf-8"))["data"]
+        articles += [a for a in train if a["title"] not in HELD_OUT]
     else:
         print(f"note: {SQUAD_TRAIN} not found; distilling on {CALIBRATION.name} alone", file=sys.stderr)
     if {a["title"] for a in articles} & set(HELD_OUT + TUNING):
@@ -163,8 +164,8 @@ def main() -> None:
     model.eval()
     example = feeds(["an example", "a longer example sentence"])
     with torch.no_grad():
-        graph = ov.convert_model(model, example_input=example,
-                                 input=[(n, [-1, -1], ov.Type.i64) for n in ("input_ids", "attention_mask", "token_type_ids")])
+        inputs = [(n, [-1, -1], ov.Type.i64) for n in ("input_ids", "attention_mask", "token_type_ids")]
+        graph = ov.convert_model(model, example_input=example, input=inputs)
     args.out.mkdir(parents=True, exist_ok=True)
     ov.save_model(graph, args.out / INT8_MODEL)
 
