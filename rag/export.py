@@ -106,6 +106,25 @@ def exported_model() -> Path | None:
     return folder / ONNX_NAME if current else None
 
 
+def mean_pooled(bert):
+    """``bert`` (a transformers ``BertModel``) with mean pooling over the attention mask on top: the graph this module
+    exports and ``train/quantize_embedder.py`` quantises (PyTorch is imported here, never on the serving path)."""
+    import torch
+
+    class MeanPooled(torch.nn.Module):
+        def __init__(self, inner: torch.nn.Module):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            hidden = self.inner(input_ids=input_ids, attention_mask=attention_mask,
+                                token_type_ids=token_type_ids).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+
+    return MeanPooled(bert)
+
+
 def export_model(folder: Path | None = None) -> Path:
     """Trace all-MiniLM-L6-v2 (PyTorch) into ``folder/minilm-l6-v2.onnx`` (default: :func:`export_folder`, and then
     stale exports are pruned); atomic, safe to run concurrently."""
@@ -122,17 +141,6 @@ def export_model(folder: Path | None = None) -> Path:
     # eager attention: the SDPA path of transformers takes shape-dependent shortcuts that a trace would freeze
     bert = AutoModel.from_pretrained(str(model_dir), attn_implementation="eager").eval()
 
-    class MeanPooled(torch.nn.Module):
-        def __init__(self, inner: torch.nn.Module):
-            super().__init__()
-            self.inner = inner
-
-        def forward(self, input_ids, attention_mask, token_type_ids):
-            hidden = self.inner(input_ids=input_ids, attention_mask=attention_mask,
-                                token_type_ids=token_type_ids).last_hidden_state
-            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-            return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-
     # The example batch has a padded row, so the trace keeps the attention-mask path for padded batches.
     ids = torch.full((2, 16), 1000, dtype=torch.long)
     mask = torch.ones_like(ids)
@@ -145,7 +153,7 @@ def export_model(folder: Path | None = None) -> Path:
 
         with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")
-            torch.onnx.export(MeanPooled(bert), (ids, mask, torch.zeros_like(ids)), tmp, input_names=names,
+            torch.onnx.export(mean_pooled(bert), (ids, mask, torch.zeros_like(ids)), tmp, input_names=names,
                               output_names=["sentence_embedding"], opset_version=17, dynamo=False,
                               dynamic_axes={**{n: {0: "batch", 1: "tokens"} for n in names},
                                             "sentence_embedding": {0: "batch"}})

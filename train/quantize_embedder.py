@@ -90,7 +90,7 @@ def main() -> None:
     from tokenizers import Tokenizer
     from transformers import AutoModel
 
-    from rag.export import EXPORT_VERSION, MAX_SEQ_LENGTH, source_model_dir
+    from rag.export import EXPORT_VERSION, MAX_SEQ_LENGTH, mean_pooled, source_model_dir
 
     torch.manual_seed(SEED)
     rng = random.Random(SEED)
@@ -104,23 +104,12 @@ def main() -> None:
         ids = torch.tensor([e.ids for e in encs])
         return ids, torch.tensor([e.attention_mask for e in encs]), torch.zeros_like(ids)
 
-    class MeanPooled(torch.nn.Module):  # the graph rag.export traces
-        def __init__(self, inner: torch.nn.Module):
-            super().__init__()
-            self.inner = inner
-
-        def forward(self, input_ids, attention_mask, token_type_ids):
-            hidden = self.inner(input_ids=input_ids, attention_mask=attention_mask,
-                                token_type_ids=token_type_ids).last_hidden_state
-            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-            return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-
     paragraphs = [p["context"] for a in json.loads(CALIBRATION.read_text(encoding="utf-8"))["data"]
                   for p in a["paragraphs"]]
     random.Random(SEED).shuffle(paragraphs)
     bert = AutoModel.from_pretrained(str(model_dir), attn_implementation="eager").eval()
-    teacher = MeanPooled(copy.deepcopy(bert)).eval()
-    model = nncf.quantize(MeanPooled(bert).eval(), nncf.Dataset(paragraphs[:CALIBRATION_TEXTS], lambda t: feeds([t])),
+    teacher = mean_pooled(copy.deepcopy(bert)).eval()  # the graph rag.export traces
+    model = nncf.quantize(mean_pooled(bert).eval(), nncf.Dataset(paragraphs[:CALIBRATION_TEXTS], lambda t: feeds([t])),
                           model_type=nncf.ModelType.TRANSFORMER, subset_size=CALIBRATION_TEXTS)
 
     texts = distillation_texts(rng)
