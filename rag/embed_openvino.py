@@ -41,14 +41,15 @@ class OpenVINOEmbedder:
     name = MODEL_NAME
     queue_min_texts = QUEUE_MIN_TEXTS
 
-    def __init__(self, precision: str = "auto", batch_size: int = 32):
+    def __init__(self, precision: str = "auto", batch_size: int = 32, int8_dir: Path = INT8_DIR):
+        """``int8_dir``: where the int8 model is read from (``train/quantize_embedder.py --out`` measures a new one)."""
         from tokenizers import Tokenizer
 
         from rag.export import MAX_SEQ_LENGTH, ensure_exported, openvino_core, source_model_dir
 
         self.precision = resolve_precision(precision)
         if self.precision == "int8":
-            onnx_path = INT8_DIR / INT8_MODEL
+            onnx_path = Path(int8_dir) / INT8_MODEL
             if not onnx_path.exists():
                 raise ConfigError(f"the int8 embedder is missing ({onnx_path}); make it with "
                                   "python train/quantize_embedder.py, or choose precision auto, fp32 or bf16")

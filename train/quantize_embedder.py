@@ -87,27 +87,24 @@ def main() -> None:
     import nncf
     import openvino as ov
     import torch
-    from tokenizers import Tokenizer
     from transformers import AutoModel
 
-    from rag.export import EXPORT_VERSION, MAX_SEQ_LENGTH, mean_pooled, source_model_dir
+    from rag.embed_openvino import OpenVINOEmbedder
+    from rag.export import EXPORT_VERSION, mean_pooled, source_model_dir
 
     torch.manual_seed(SEED)
     rng = random.Random(SEED)
-    model_dir = source_model_dir()
-    tok = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
-    tok.enable_truncation(MAX_SEQ_LENGTH)
-    tok.enable_padding(pad_id=0, pad_token="[PAD]")
+    reference = OpenVINOEmbedder("fp32")  # the float32 graph: its tokenisation here, its vectors in the measurement
+    names = ("input_ids", "attention_mask", "token_type_ids")
 
     def feeds(texts: list[str]):
-        encs = tok.encode_batch(texts)
-        ids = torch.tensor([e.ids for e in encs])
-        return ids, torch.tensor([e.attention_mask for e in encs]), torch.zeros_like(ids)
+        arrays = reference._feeds(texts)
+        return tuple(torch.from_numpy(arrays[n]) for n in names)
 
     paragraphs = [p["context"] for a in json.loads(CALIBRATION.read_text(encoding="utf-8"))["data"]
                   for p in a["paragraphs"]]
     random.Random(SEED).shuffle(paragraphs)
-    bert = AutoModel.from_pretrained(str(model_dir), attn_implementation="eager").eval()
+    bert = AutoModel.from_pretrained(str(source_model_dir()), attn_implementation="eager").eval()
     teacher = mean_pooled(copy.deepcopy(bert)).eval()  # the graph rag.export traces
     model = nncf.quantize(mean_pooled(bert).eval(), nncf.Dataset(paragraphs[:CALIBRATION_TEXTS], lambda t: feeds([t])),
                           model_type=nncf.ModelType.TRANSFORMER, subset_size=CALIBRATION_TEXTS)
@@ -153,22 +150,17 @@ def main() -> None:
     model.eval()
     example = feeds(["an example", "a longer example sentence"])
     with torch.no_grad():
-        inputs = [(n, [-1, -1], ov.Type.i64) for n in ("input_ids", "attention_mask", "token_type_ids")]
+        inputs = [(n, [-1, -1], ov.Type.i64) for n in names]
         graph = ov.convert_model(model, example_input=example, input=inputs)
     args.out.mkdir(parents=True, exist_ok=True)
     ov.save_model(graph, args.out / INT8_MODEL)
 
     from rag.chunk import Chunker, ChunkerSettings
-    from rag.embed_openvino import OpenVINOEmbedder
     from rag.load import load_corpus
 
-    reference = OpenVINOEmbedder("fp32")
     chunker = Chunker(ChunkerSettings(max_model_tokens=reference.max_tokens), reference.count_tokens)
     chunks = [c.embedding_text for c in chunker.chunk_all(load_corpus(ROOT / "corpus").documents)]
-    int8 = OpenVINOEmbedder("int8")
-    if args.out != INT8_DIR:
-        int8._request = int8._core.compile_model(str(args.out / INT8_MODEL), "CPU",
-                                                 int8._config("LATENCY")).create_infer_request()
+    int8 = OpenVINOEmbedder("int8", int8_dir=args.out)
     cos = (reference.encode(chunks) * int8.encode(chunks)).sum(axis=1)
     val_cos = (reference.encode(val) * int8.encode(val)).sum(axis=1)
     facts = {
@@ -178,8 +170,9 @@ def main() -> None:
         "calibration": f"{CALIBRATION_TEXTS} paragraphs of {CALIBRATION.relative_to(ROOT)}, shuffled with seed {SEED}",
         "distillation": {"steps": args.steps, "batch_size": args.batch_size, "lr": args.lr, "range_lr": args.range_lr,
                          "seed": SEED, "texts": len(train),
-                         "data": f"paragraphs, sentences and questions of {CALIBRATION.relative_to(ROOT)} and "
-                                 f"../shared/train-data/squad2 (less its held-out articles)",
+                         "data": f"paragraphs, sentences and questions of {CALIBRATION.relative_to(ROOT)}"
+                                 + (" and ../shared/train-data/squad2 (less its held-out articles)"
+                                    if SQUAD_TRAIN.exists() else ""),
                          "log": log} if args.steps else None,
         "cosine_to_fp32_bundled_chunks": {"chunks": len(chunks), "min": round(float(cos.min()), 5),
                                           "mean": round(float(cos.mean()), 5)},
