@@ -64,14 +64,25 @@ class Embedder(Protocol):
         ...
 
 
-def cpu_has_bf16() -> bool:
-    """True where the CPU executes bf16 natively (Linux ``/proc/cpuinfo`` flags)."""
+@lru_cache(maxsize=1)
+def cpu_flags() -> frozenset[str]:
+    """The CPU's feature flags (Linux ``/proc/cpuinfo``); empty where they cannot be read."""
     try:
         with open("/proc/cpuinfo", encoding="ascii", errors="ignore") as fh:
-            flags = fh.read()
+            text = fh.read()
     except OSError:
-        return False
-    return bool(re.search(r"\b(avx512_bf16|amx_bf16)\b", flags))
+        return frozenset()
+    return frozenset(w for line in text.splitlines() if line.startswith("flags") for w in line.split(":", 1)[1].split())
+
+
+def cpu_has_bf16() -> bool:
+    """True where the CPU executes bf16 natively (avx512_bf16 or amx_bf16)."""
+    return bool(cpu_flags() & {"avx512_bf16", "amx_bf16"})
+
+
+def cpu_has_amx() -> bool:
+    """True where the CPU advertises AMX tiles (OpenVINO's fastest bf16/int8 kernels; see :func:`rag.export.limit_cpu_isa`)."""
+    return bool(cpu_flags() & {"amx_bf16", "amx_int8", "amx_tile"})
 
 
 def resolve_precision(precision: str) -> str:

@@ -30,6 +30,10 @@ float32 than bf16's (README, Benchmarks), so it is an option, not the default.""
 INT8_KEY = "openvino-int8-qat"
 """The int8 model's part of :attr:`OpenVINOEmbedder.key`. ``openvino-int8`` was the first, post-training-only model:
 indexes built with it are rebuilt (their vectors came from other weights)."""
+PROBE_MIN_COSINE = {"fp32": 0.9999, "bf16": 0.999, "int8": 0.99}
+"""The start-up self-check (:meth:`OpenVINOEmbedder.check`): the least cosine to the PyTorch float32 vectors of
+:data:`rag.export.PROBE_TEXTS` each precision must reach (measured: 1.0, 0.99998, 0.9990 on the bundled corpus's
+chunks at their worst 1.0, 0.99998, 0.9982)."""
 GROUP_TOKENS = 512
 """A query-time request holds texts of similar length (sorted first) up to this many padded word pieces: 25
 sentences 90 ms and 100 words 42 ms, against 100 and 49 ms in fixed groups of 8 texts (README, Benchmarks)."""
@@ -80,6 +84,31 @@ class OpenVINOEmbedder:
         self.key = f"{self.name}@{INT8_KEY if self.precision == 'int8' else 'openvino-' + self.precision}"
         self._lock = threading.Lock()  # the latency request: calls from several threads take turns
         self._batch_lock = threading.Lock()  # the batch queue (index builds); queries do not wait for it
+        self.check()
+
+    def check(self) -> float:
+        """Embed :data:`rag.export.PROBE_TEXTS` and compare with their shipped PyTorch float32 vectors; a CPU or runtime
+        that computes wrong vectors (NaN from OpenVINO's AMX kernels, seen on one Xeon) raises here, before anything
+        is indexed or answered. Returns the lowest cosine (about 2 ms)."""
+        import json
+        import os
+
+        from rag.export import AMX_ENV, ISA_ENV, ISA_WITHOUT_AMX, PROBE_FILE
+
+        probe = json.loads(PROBE_FILE.read_text(encoding="utf-8"))
+        with np.errstate(invalid="ignore"):
+            got = self.encode(probe["texts"], check=False)
+            cosine = float(np.min((got * np.asarray(probe["vectors"], dtype=np.float32)).sum(axis=1)))
+        wanted = PROBE_MIN_COSINE[self.precision]
+        if not cosine >= wanted:  # NaN fails too
+            isa = os.environ.get(ISA_ENV)
+            hint = (f"{ISA_ENV}={isa} is set; try another value or unset it" if isa else
+                    f"{AMX_ENV}=1 lets OpenVINO use AMX: unset it" if os.environ.get(AMX_ENV) == "1" else
+                    f"set {ISA_ENV}={ISA_WITHOUT_AMX} (keeps OpenVINO off its newest kernels)")
+            raise ConfigError(f"the {self.key} embedder computes wrong vectors on this CPU (cosine {cosine:.4f} to the "
+                              f"PyTorch float32 vectors of a test sentence, {wanted} needed); {hint}, or choose "
+                              'precision "fp32", or the PyTorch embedder with RAG_EMBEDDER=minilm-torch')
+        return cosine
 
     def _config(self, hint: str) -> dict:
         return {"INFERENCE_PRECISION_HINT": self._compute, "PERFORMANCE_HINT": hint}
@@ -124,8 +153,17 @@ class OpenVINOEmbedder:
         vecs = np.array(vecs, dtype=np.float32)  # a copy: OpenVINO reuses its output buffers
         return vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
 
-    def encode(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
-        texts = list(texts)
+    def encode(self, texts: Sequence[str], progress: Callable[[int], None] | None = None,
+               check: bool = True) -> np.ndarray:
+        """See :class:`rag.embed.Embedder`; a vector that is not finite raises :class:`ConfigError` (never indexed)."""
+        out = self._encode(list(texts), progress)
+        if check and not np.isfinite(out).all():
+            raise ConfigError(f"the {self.key} embedder returned vectors that are not numbers (NaN or infinity) on "
+                              "this CPU; nothing was indexed or answered with them. Choose precision \"fp32\", or "
+                              "the PyTorch embedder with RAG_EMBEDDER=minilm-torch")
+        return out
+
+    def _encode(self, texts: list[str], progress: Callable[[int], None] | None) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if len(texts) <= QUERY_TIME_TEXTS:  # a query, an answer's sentences or words: similar lengths, in turn
             self._encode_short(texts, list(range(len(texts))), out, progress)

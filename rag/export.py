@@ -50,11 +50,33 @@ def export_dir() -> Path:
     return base / "rag-chipwar"
 
 
+AMX_ENV = "RAG_OPENVINO_AMX"
+"""Set to ``1`` to let OpenVINO use AMX tiles (see :func:`limit_cpu_isa`); the embedder's self-check still guards it."""
+ISA_ENV = "ONEDNN_MAX_CPU_ISA"
+ISA_WITHOUT_AMX = "AVX512_CORE_BF16"
+"""The newest instruction set below AMX: AVX-512 with bf16 and VNNI (int8) dot products, what the benchmarks ran on."""
+
+
+def limit_cpu_isa() -> None:
+    """Keep OpenVINO's CPU plugin off AMX unless :data:`AMX_ENV` asks for it (or the user set ``ONEDNN_MAX_CPU_ISA``).
+
+    On a Xeon that advertises AMX (a machine of this project's CI kind), OpenVINO 2026.4's AMX kernels returned NaN for
+    every embedder vector in bf16, while the same graph on AVX-512 bf16 matched PyTorch float32 (cosine 0.99998); the
+    answer scorers were unaffected. oneDNN reads the limit once, at its first use, so this runs before OpenVINO is
+    imported (:func:`openvino_core`). Machines without AMX are untouched."""
+    from rag.embed import cpu_has_amx
+
+    if ISA_ENV not in os.environ and os.environ.get(AMX_ENV) != "1" and cpu_has_amx():
+        os.environ[ISA_ENV] = ISA_WITHOUT_AMX
+
+
 def openvino_core():
     """An OpenVINO ``Core`` with the compiled-model cache in :func:`export_dir`: later starts load the compiled models
-    (embedder, answer scorer, support model) instead of compiling their graphs again."""
+    (embedder, answer scorer, support model) instead of compiling their graphs again. The only place OpenVINO is
+    started on the serving path, after :func:`limit_cpu_isa`."""
     import contextlib
 
+    limit_cpu_isa()
     import openvino as ov
 
     core = ov.Core()
@@ -188,7 +210,29 @@ def ensure_exported() -> Path:
     return path
 
 
+PROBE_FILE = Path(__file__).resolve().parent / "models" / "embedder-probe.json"
+"""Two sentences and their PyTorch float32 vectors: every OpenVINO embedder checks itself against them when it starts
+(:meth:`rag.embed_openvino.OpenVINOEmbedder.check`). Written by ``python -m rag.export --probe``."""
+PROBE_TEXTS = ("The quick brown fox jumps over the lazy dog.",
+               "A committee approved the new rules on Tuesday, and they take effect at the start of next year.")
+
+
+def write_probe() -> Path:
+    """Compute :data:`PROBE_TEXTS`' vectors with sentence-transformers in float32 (the reference) into PROBE_FILE."""
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(str(source_model_dir()), device="cpu")
+    vectors = model.encode(list(PROBE_TEXTS), normalize_embeddings=True, convert_to_numpy=True)
+    data = {"model": "all-MiniLM-L6-v2, sentence-transformers, float32, normalised", "texts": list(PROBE_TEXTS),
+            "vectors": [[round(float(x), 7) for x in v] for v in vectors]}
+    PROBE_FILE.write_text(json.dumps(data) + "\n", encoding="utf-8")
+    return PROBE_FILE
+
+
 def main() -> None:
+    if "--probe" in sys.argv[1:]:
+        print(f"wrote {write_probe()}")
+        return
     path = export_model()
     print(f"exported {path} ({path.stat().st_size / 1e6:.1f} MB)")
 

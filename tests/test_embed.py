@@ -159,6 +159,47 @@ def test_int8_option_stays_close_to_the_default_and_rebuilds_on_change(tmp_path)
     assert hybrid_search(load_index(tmp_path / "index"), QUESTION, k=1)[0].chunk.id == top_int8
 
 
+@pytest.mark.slow
+def test_each_precision_checks_itself_against_the_shipped_reference_vectors(tmp_path, monkeypatch):
+    """The probe vectors shipped in rag/models are what PyTorch float32 computes today; every OpenVINO precision
+    reaches its bar against them when it starts, and an embedder whose vectors do not match refuses to start."""
+    from rag import export
+    from rag.embed import get_embedder
+    from rag.embed_openvino import PROBE_MIN_COSINE, OpenVINOEmbedder
+    from rag.errors import ConfigError
+
+    probe = json.loads(export.PROBE_FILE.read_text(encoding="utf-8"))
+    assert probe["texts"] == list(export.PROBE_TEXTS)
+    stored = np.asarray(probe["vectors"], dtype=np.float32)
+    assert np.sum(get_embedder("minilm-torch", "fp32").encode(probe["texts"]) * stored, axis=1).min() > 0.99999
+    for precision in ("fp32", "bf16", "int8"):
+        assert OpenVINOEmbedder(precision).check() >= PROBE_MIN_COSINE[precision], precision
+    # the same embedder against vectors it does not compute (as an embedder gone wrong would see it)
+    wrong = tmp_path / "probe.json"
+    wrong.write_text(json.dumps({**probe, "vectors": stored[::-1].tolist()}), encoding="utf-8")
+    monkeypatch.setattr(export, "PROBE_FILE", wrong)
+    with pytest.raises(ConfigError, match="computes wrong vectors on this CPU"):
+        OpenVINOEmbedder("fp32")
+
+
+def test_openvino_is_kept_off_amx_unless_asked(monkeypatch):
+    """Where the CPU has AMX, oneDNN is capped below it before OpenVINO starts, unless RAG_OPENVINO_AMX=1 or the user
+    chose a limit; other CPUs are left alone."""
+    import rag.embed
+    from rag import export
+
+    for amx, env, expected in [(True, {}, export.ISA_WITHOUT_AMX), (False, {}, None),
+                               (True, {export.AMX_ENV: "1"}, None),
+                               (True, {export.ISA_ENV: "AVX2"}, "AVX2")]:
+        monkeypatch.delenv(export.ISA_ENV, raising=False)
+        monkeypatch.delenv(export.AMX_ENV, raising=False)
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        monkeypatch.setattr(rag.embed, "cpu_has_amx", lambda amx=amx: amx)
+        export.limit_cpu_isa()
+        assert os.environ.get(export.ISA_ENV) == expected, (amx, env)
+
+
 def test_stale_or_missing_export_is_not_used(tmp_path, monkeypatch):
     """An export made from another model file (size/mtime stamp differs) or without its file counts as missing."""
     from rag import export

@@ -119,6 +119,24 @@ class TestCorruption:
             load_index(tmp_path / "ix")
         assert name.split("/")[0] in str(err.value) and "rag build" in str(err.value)
 
+    def test_vectors_that_are_not_numbers_are_refused_and_replaced(self, corpus_copy, tmp_path, counting_embedder):
+        """An index an embedder wrote NaN into (OpenVINO's AMX kernels did, on one Xeon) is refused when loaded, naming
+        the file, and the next build embeds every chunk again instead of reusing those vectors."""
+        first = _build(corpus_copy, tmp_path / "ix", counting_embedder)
+        path = current_snapshot_dir(tmp_path / "ix") / "vectors.npy"
+        vectors = np.load(path)
+        vectors[3] = np.nan
+        np.save(path, vectors)
+        snapshot_mod._loaded.clear()
+        with pytest.raises(IndexCorruptError, match="not numbers") as err:
+            load_index(tmp_path / "ix")
+        assert "vectors.npy" in str(err.value) and "rag build" in str(err.value)
+        counting_embedder.embedded.clear()
+        report = _build(corpus_copy, tmp_path / "ix", counting_embedder)
+        assert report.full_rebuild and report.chunks_embedded == first.chunks_total
+        snapshot_mod._loaded.clear()
+        assert np.isfinite(load_index(tmp_path / "ix").vectors).all()
+
     def test_same_size_bitflip_is_caught_by_full_check(self, corpus_copy, tmp_path, counting_embedder):
         _build(corpus_copy, tmp_path / "ix", counting_embedder)
         path = current_snapshot_dir(tmp_path / "ix") / "vectors.npy"

@@ -18,6 +18,7 @@ with ``quantize.json`` (versions, data, steps, the cosine of its vectors to the 
 Serving runs it with OpenVINO only; NNCF and PyTorch are needed here alone.
 
 Run:  pip install nncf==3.4.0 && python train/quantize_embedder.py [--steps 0 for post-training quantisation only]
+      [--sensitivity: which quantisers cost the most fidelity, then stop]
 """
 
 from __future__ import annotations
@@ -80,6 +81,9 @@ def main() -> None:
     ap.add_argument("--lr", type=float, default=LR, help="learning rate of the weights")
     ap.add_argument("--range-lr", type=float, default=RANGE_LR, help="learning rate of the quantisers' ranges")
     ap.add_argument("--out", type=Path, default=INT8_DIR)
+    ap.add_argument("--sensitivity", action="store_true",
+                    help="after post-training quantisation, print the validation cosine with each quantiser turned "
+                         "off in turn (one JSON line each), then stop")
     args = ap.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     sys.path.insert(0, str(ROOT / "train"))
@@ -120,6 +124,9 @@ def main() -> None:
                 out.append(torch.nn.functional.cosine_similarity(student(*x), teacher(*x)))
             return torch.cat(out)
 
+    if args.sensitivity:
+        report_sensitivity(model, lambda: cosines(model, val))
+        return
     log = []
     if args.steps:
         # the FakeQuantize ranges live in NNCF's hooks; the rest are the model's weights
@@ -184,6 +191,22 @@ def main() -> None:
     (args.out / "quantize.json").write_text(json.dumps(facts, indent=1) + "\n", encoding="utf-8")
     write_card(facts, args.out)
     print(json.dumps({k: v for k, v in facts.items() if k != "distillation"}, indent=1))
+
+
+def report_sensitivity(model, measure) -> None:
+    """Which quantisers cost the most fidelity: the validation cosine with each one off (all others on)."""
+    from nncf.torch.quantization.layers import BaseQuantizer
+
+    def line(name: str, cos) -> None:
+        print(json.dumps({"quantiser": name, "val_cos_min": round(cos.min().item(), 5),
+                          "val_cos_mean": round(cos.mean().item(), 5)}), flush=True)
+
+    line("none off", measure())
+    for name, module in model.named_modules():
+        if isinstance(module, BaseQuantizer):
+            module.disable_quantization()
+            line(name.removeprefix("__nncf_hooks."), measure())
+            module.enable_quantization()
 
 
 def write_card(facts: dict, out: Path) -> None:
