@@ -262,7 +262,8 @@ def read_snapshot(path: Path, full_check: bool = False) -> IndexSnapshot:
         vectors = np.load(path / "vectors.npy", allow_pickle=False, mmap_mode="r" if milvus else None)
     if vectors.ndim != 2 or vectors.dtype != np.float32 or vectors.shape[0] != len(chunks):
         raise IndexCorruptError(path / "vectors.npy", f"shape {vectors.shape} does not fit {len(chunks)} chunks")
-    if not milvus and not np.isfinite(vectors).all():  # about 10 ms per 40k vectors; Milvus rows are checked on write
+    # about 10 ms per 40k vectors; with Milvus they are mapped, not read, and only new vectors are checked (on embedding)
+    if not milvus and not np.isfinite(vectors).all():
         raise IndexCorruptError(path / "vectors.npy", NOT_NUMBERS)
     with _reading(path / "bm25"):
         bm25 = BM25Index.load(path / "bm25")
