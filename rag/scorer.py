@@ -91,7 +91,11 @@ class CrossEncoder:
         feeds = self.feeds(pairs)
         with self._lock:
             out = self._request.infer({k: v for k, v in feeds.items() if k in self._inputs})[0]
-            return np.array(out, dtype=np.float32).reshape(-1)  # a copy: OpenVINO reuses its output buffers
+            out = np.array(out, dtype=np.float32).reshape(-1)  # a copy: OpenVINO reuses its output buffers
+        if not np.isfinite(out).all():  # a runtime computing wrong numbers (see rag.export.limit_cpu_isa)
+            raise ConfigError(f"the model {self.name} returned scores that are not numbers (NaN or infinity) on this "
+                              "CPU; if RAG_OPENVINO_AMX=1 or ONEDNN_MAX_CPU_ISA is set, unset it")
+        return out
 
     def __call__(self, pairs: list[tuple[str, str]]) -> np.ndarray:
         """Probability-like scores in (0, 1), one per pair."""
