@@ -51,7 +51,8 @@ def export_dir() -> Path:
 
 
 AMX_ENV = "RAG_OPENVINO_AMX"
-"""Set to ``1`` to let OpenVINO use AMX tiles (see :func:`limit_cpu_isa`); the embedder's self-check still guards it."""
+"""Set to ``1`` to let OpenVINO use AMX tiles (see :func:`limit_cpu_isa`); the embedder's start-up self-check and the
+check of every vector still apply."""
 ISA_ENV = "ONEDNN_MAX_CPU_ISA"
 ISA_WITHOUT_AMX = "AVX512_CORE_BF16"
 """The newest instruction set below AMX: AVX-512 with bf16 and VNNI (int8) dot products, what the benchmarks ran on."""
@@ -60,10 +61,11 @@ ISA_WITHOUT_AMX = "AVX512_CORE_BF16"
 def limit_cpu_isa() -> None:
     """Keep OpenVINO's CPU plugin off AMX unless :data:`AMX_ENV` asks for it (or the user set ``ONEDNN_MAX_CPU_ISA``).
 
-    On a Xeon that advertises AMX (a machine of this project's CI kind), OpenVINO 2026.4's AMX kernels returned NaN for
-    every embedder vector in bf16, while the same graph on AVX-512 bf16 matched PyTorch float32 (cosine 0.99998); the
-    answer scorers were unaffected. oneDNN reads the limit once, at its first use, so this runs before OpenVINO is
-    imported (:func:`openvino_core`). Machines without AMX are untouched."""
+    On a 2-vCPU Xeon VM that advertises AMX (one this project was developed on), OpenVINO 2026.4's AMX kernels returned
+    NaN for every embedder vector in bf16 in some processes and not in others, while the same graph on AVX-512 bf16
+    always matched PyTorch float32 (cosine 0.99998); the answer scorers gave the same scores in the runs checked.
+    oneDNN reads the limit once, at its first use, so this runs before OpenVINO is imported (:func:`openvino_core`).
+    Machines without AMX are untouched."""
     from rag.embed import cpu_has_amx
 
     if ISA_ENV not in os.environ and os.environ.get(AMX_ENV) != "1" and cpu_has_amx():

@@ -26,8 +26,8 @@ log = logging.getLogger(__name__)
 FORMAT = 1
 CURRENT = "CURRENT"
 TEXT_VECTORS = ("texts.jsonl", "text_vectors.npy")
-NOT_NUMBERS = "holds vectors that are not numbers (NaN or infinity): the embedder that wrote them computed wrong ones"
 """Sentences and words embedded at build time, and their vectors (only in snapshots of small corpora)."""
+NOT_NUMBERS = "holds vectors that are not numbers (NaN or infinity): the embedder that wrote them computed wrong ones"
 
 
 def _sha256_file(path: Path) -> str:
