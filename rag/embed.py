@@ -81,7 +81,8 @@ def cpu_has_bf16() -> bool:
 
 
 def cpu_has_amx() -> bool:
-    """True where the CPU advertises AMX tiles (OpenVINO's fastest bf16/int8 kernels; see :func:`rag.export.limit_cpu_isa`)."""
+    """True where the CPU advertises AMX tiles (OpenVINO's fastest bf16/int8 kernels; see
+    :func:`rag.export.limit_cpu_isa`)."""
     return bool(cpu_flags() & {"amx_bf16", "amx_int8", "amx_tile"})
 
 

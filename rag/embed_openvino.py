@@ -32,8 +32,10 @@ INT8_KEY = "openvino-int8-qat"
 indexes built with it are rebuilt (their vectors came from other weights)."""
 PROBE_MIN_COSINE = {"fp32": 0.9999, "bf16": 0.999, "int8": 0.99}
 """The start-up self-check (:meth:`OpenVINOEmbedder.check`): the least cosine to the PyTorch float32 vectors of
-:data:`rag.export.PROBE_TEXTS` each precision must reach (measured on the probe: 1.0, 0.99998 and 0.9986; on the bundled corpus's chunks
-at their worst: 1.0, 0.99998 and 0.9982)."""
+:data:`rag.export.PROBE_TEXTS` each precision must reach (measured on the probe: 1.0, 0.99998 and 0.9986; on the
+bundled corpus's chunks at their worst: 1.0, 0.99998 and 0.9982)."""
+OTHER_PATHS = 'or choose precision "fp32", or the PyTorch embedder with RAG_EMBEDDER=minilm-torch'
+"""The rest of the advice when this embedder computes wrong vectors (after :func:`rag.export.isa_remedy`)."""
 GROUP_TOKENS = 512
 """A query-time request holds texts of similar length (sorted first) up to this many padded word pieces: 25
 sentences 90 ms and 100 words 42 ms, against 100 and 49 ms in fixed groups of 8 texts (README, Benchmarks)."""
@@ -92,30 +94,18 @@ class OpenVINOEmbedder:
         is indexed or answered. Returns the lowest cosine (about 2 ms)."""
         import json
 
-        from rag.export import PROBE_FILE
+        from rag.export import PROBE_FILE, isa_remedy
 
         probe = json.loads(PROBE_FILE.read_text(encoding="utf-8"))
         with np.errstate(invalid="ignore"):
-            got = self.encode(probe["texts"], check=False)
+            got = self._encode(list(probe["texts"]), None)  # not encode(): NaN is reported here, with the cosine
             cosine = float(np.min((got * np.asarray(probe["vectors"], dtype=np.float32)).sum(axis=1)))
         wanted = PROBE_MIN_COSINE[self.precision]
         if not cosine >= wanted:  # NaN fails too
             raise ConfigError(f"the {self.key} embedder computes wrong vectors on this CPU (cosine {cosine:.4f} to the "
-                              f"PyTorch float32 vectors of a test sentence, {wanted} needed); {self._remedy()}")
+                              f"PyTorch float32 vectors of a test sentence, {wanted} needed); {isa_remedy()}, "
+                              f"{OTHER_PATHS}")
         return cosine
-
-    @staticmethod
-    def _remedy() -> str:
-        """What to try when the runtime computes wrong vectors."""
-        import os
-
-        from rag.export import AMX_ENV, ISA_ENV, ISA_WITHOUT_AMX
-
-        isa = os.environ.get(ISA_ENV)
-        hint = (f"{ISA_ENV}={isa} is set: try another value or unset it" if isa else
-                f"{AMX_ENV}=1 lets OpenVINO use AMX: unset it" if os.environ.get(AMX_ENV) == "1" else
-                f"set {ISA_ENV}={ISA_WITHOUT_AMX} (keeps OpenVINO off its newest kernels)")
-        return f'{hint}, or choose precision "fp32", or the PyTorch embedder with RAG_EMBEDDER=minilm-torch'
 
     def _config(self, hint: str) -> dict:
         return {"INFERENCE_PRECISION_HINT": self._compute, "PERFORMANCE_HINT": hint}
@@ -160,13 +150,15 @@ class OpenVINOEmbedder:
         vecs = np.array(vecs, dtype=np.float32)  # a copy: OpenVINO reuses its output buffers
         return vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
 
-    def encode(self, texts: Sequence[str], progress: Callable[[int], None] | None = None,
-               check: bool = True) -> np.ndarray:
+    def encode(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
         """See :class:`rag.embed.Embedder`; a vector that is not finite raises :class:`ConfigError` (never indexed)."""
         out = self._encode(list(texts), progress)
-        if check and not np.isfinite(out).all():
+        if not np.isfinite(out).all():
+            from rag.export import isa_remedy
+
             raise ConfigError(f"the {self.key} embedder returned vectors that are not numbers (NaN or infinity) on "
-                              f"this CPU, and nothing was indexed or answered with them; {self._remedy()}")
+                              f"this CPU, and nothing was indexed or answered with them; {isa_remedy()}, "
+                              f"{OTHER_PATHS}")
         return out
 
     def _encode(self, texts: list[str], progress: Callable[[int], None] | None) -> np.ndarray:

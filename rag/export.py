@@ -72,6 +72,17 @@ def limit_cpu_isa() -> None:
         os.environ[ISA_ENV] = ISA_WITHOUT_AMX
 
 
+def isa_remedy() -> str:
+    """Which instruction-set setting to change when OpenVINO computes wrong numbers on this CPU (for the embedder's
+    and the scorers' errors)."""
+    isa = os.environ.get(ISA_ENV)
+    if isa:
+        return f"{ISA_ENV}={isa} is set: try another value or unset it"
+    if os.environ.get(AMX_ENV) == "1":
+        return f"{AMX_ENV}=1 lets OpenVINO use AMX: unset it"
+    return f"set {ISA_ENV}={ISA_WITHOUT_AMX} (keeps OpenVINO off its newest kernels)"
+
+
 def openvino_core():
     """An OpenVINO ``Core`` with the compiled-model cache in :func:`export_dir`: later starts load the compiled models
     (embedder, answer scorer, support model) instead of compiling their graphs again. The only place OpenVINO is

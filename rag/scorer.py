@@ -93,8 +93,10 @@ class CrossEncoder:
             out = self._request.infer({k: v for k, v in feeds.items() if k in self._inputs})[0]
             out = np.array(out, dtype=np.float32).reshape(-1)  # a copy: OpenVINO reuses its output buffers
         if not np.isfinite(out).all():  # a runtime computing wrong numbers (see rag.export.limit_cpu_isa)
+            from rag.export import isa_remedy
+
             raise ConfigError(f"the model {self.name} returned scores that are not numbers (NaN or infinity) on this "
-                              "CPU; if RAG_OPENVINO_AMX=1 or ONEDNN_MAX_CPU_ISA is set, unset it")
+                              f"CPU; {isa_remedy()}")
         return out
 
     def __call__(self, pairs: list[tuple[str, str]]) -> np.ndarray:
