@@ -80,6 +80,17 @@ def _pysbd_sentences(paragraph: str) -> list[str]:
     return _segmenter().processor(paragraph).process()
 
 
+MIN_WORDS = 3
+"""Shortest candidate sentence, in words: "It employs 3,000 people." can answer a question; "He left." cannot."""
+
+
+def is_statement(text: str) -> bool:
+    """Whether ``text`` can be an answer sentence: at least :data:`MIN_WORDS` words, ending as a sentence ends. A
+    heading ("Outlook"), a fragment or a rhetorical question ("A New Cold War?") states nothing."""
+    return len(text.split()) >= MIN_WORDS and re.search(r"[.!\"”)]$", text) is not None and not re.search(
+        r"\?[\"”)]*$", text)
+
+
 def split_sentences(text: str, offset: int = 0) -> list[tuple[int, int]]:
     """Sentence spans in ``text`` (shifted by ``offset``); paragraphs (blank-line separated) always break sentences."""
     spans: list[tuple[int, int]] = []

@@ -205,3 +205,42 @@ def test_a_why_answer_leads_with_a_sentence_that_gives_a_cause_itself(real_index
     assert ex.lead(why, cands()).start == 200
     when = QuestionInfo("When was Acme banned?", "date", (), ("acme", "banned"))
     assert ex.lead(when, cands()).start == 0
+
+
+def test_the_answer_type_never_trades_the_best_sentence_for_one_without_the_names(real_index):
+    """A sentence of the expected type that lacks the question's names beside it does not replace the best sentence,
+    which has them (a festival's date is not taken from a list of other festivals); one with as many names does."""
+    from rag.backends.extractive import Candidate, Extractive
+    from rag.embed import vector_cache
+    from rag.index import load_index
+    from rag.questions import QuestionInfo
+
+    snapshot = load_index(real_index)
+    ex = Extractive(snapshot, vector_cache(snapshot))
+    when = QuestionInfo("When is the Wianki festival held?", "date", ("Wianki",), ("wianki", "festival", "held"))
+
+    def cands(names_beside_second: float):
+        return [Candidate(0, 0, 90, "Crowds gather on the river banks for a festival called Wianki.", typed=False),
+                Candidate(0, 100, 190, "The city also hosts the Mozart Festival in June.", typed=True,
+                          entities_in_window=names_beside_second)]
+
+    assert ex.lead(when, cands(0.0)).start == 0
+    assert ex.lead(when, cands(1.0)).start == 100
+
+
+def test_a_short_sentence_can_be_the_answer(tmp_path):
+    """Sentences of a few words are candidates ("It employs 3,000 people."); headings, fragments and rhetorical
+    questions are not."""
+    from rag.api import answer, build_index
+    from rag.chunk import is_statement
+
+    assert is_statement("It employs 3,000 people.") and is_statement('"We will not stop," he said.')
+    assert not any(is_statement(t) for t in ("Outlook", "He left.", "A New Cold War?", 'Is it over?"'))
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "foo.md").write_text("# Foo opens a plant\n\nThe Foo Corporation opened a plant in Ohio in 2021. "
+                                   "It employs 3,000 people. Its chief executive is Jane Roe.\n", encoding="utf-8")
+    (corpus / "bar.md").write_text("# Bar\n\nThe Bar company has made chips in Texas since 1999.\n", encoding="utf-8")
+    build_index(corpus, tmp_path / "index")
+    result = answer("How many people does Foo employ?", index_dir=tmp_path / "index")
+    assert result.status != "not_found" and "3,000 people" in result.text, result.text

@@ -20,7 +20,6 @@ sentence ("This cluster consists of three facilities." + "One is run by A, the o
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -29,6 +28,7 @@ import numpy as np
 
 from rag import nlp
 from rag.backends import Draft, Prepared
+from rag.chunk import is_statement
 from rag.names import contains
 from rag.questions import GENERIC_WORDS, QuestionInfo, has_type, plain_words
 from rag.scorer import pair
@@ -141,7 +141,7 @@ class Extractive:
             spans = list(chunk.sentence_spans)
             for i, (start, end) in enumerate(spans):
                 text = doc_text[start:end]
-                if (chunk.doc_id, start) in seen or len(text) < 25 or not re.search(r"[.!?\"”)]$", text):
+                if (chunk.doc_id, start) in seen or not is_statement(text):
                     continue  # headings, fragments, and sentences already seen in an overlapping chunk
                 seen.add((chunk.doc_id, start))
                 window = " ".join(doc_text[s:e] for s, e in spans[max(0, i - 1) : i + 2])
@@ -226,7 +226,11 @@ class Extractive:
             for c in top:
                 if self.typed(c, info):
                     return c
-        for c in top:
+        # The answer type never outweighs the question's names: the best sentence is not traded for a typed one with
+        # fewer of them beside it ("When is the Wianki festival held?": not "... the Mozart Festival, and the Festival
+        # of Old Music." over "... on Midsummer's Night for a festival called Wianki ...").
+        names = top[0].entities_in_window if top else 0.0
+        for c in (c for c in top if c.entities_in_window >= names):
             if self.typed(c, info) or self._neighbour(c, cands, info) is not None:
                 return c
         return cands[0]
