@@ -37,8 +37,8 @@ import numpy as np
 
 from rag.chunk import ChunkerSettings, chunk_many
 from rag.embed import Embedder, encode_with_progress, get_embedder
-from rag.errors import IndexCorruptError, IndexMissingError, RagError
-from rag.load import load_corpus
+from rag.errors import DocumentError, IndexCorruptError, IndexMissingError, RagError
+from rag.load import SUFFIXES, load_corpus
 from rag.snapshot_write import cleanup, kept_manifests, text_sha, write_snapshot
 from rag.sparse import BM25Index
 from rag.stores import StoreSpec, write_store
@@ -139,7 +139,8 @@ def build_index(
     :param progress: called as ``progress(done, total)`` while embedding.
     :param store: where the vectors go; ``None`` is FAISS. With Milvus only new chunks are inserted and dropped
         ones deleted after the switch (see :mod:`rag.stores.milvus_store`).
-    :raises RagError: the corpus folder is missing, or another build holds the lock.
+    :raises RagError: the corpus folder is missing or holds no readable article (the index is left as it was), or
+        another build holds the lock.
     """
     started = time.perf_counter()
     corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
@@ -147,6 +148,10 @@ def build_index(
     settings = chunker or ChunkerSettings(max_model_tokens=embedder.max_tokens)
     with _build_lock(index_dir):
         loaded = load_corpus(corpus_dir)
+        if not loaded.documents:  # an empty index would answer "the articles do not say" to everything
+            skipped = "; ".join(f"{k}: {v}" for k, v in loaded.skipped.items())
+            raise DocumentError(corpus_dir, "no readable articles to index" + (f" (skipped {skipped})" if skipped else "")
+                                + f"; add {', '.join(SUFFIXES)} files. The index was left as it was")
         previous, unusable = _previous(index_dir)
         full = previous is None or (
             previous.manifest["embedder"] != embedder.key or previous.manifest["chunker"] != settings.to_dict()

@@ -127,6 +127,9 @@ def _pdf_text(path: Path) -> tuple[str, str | None]:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
+    quiet = logging.getLogger("pypdf")  # its warnings ("EOF marker not found") would come before our reason
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)
     try:
         reader = PdfReader(str(path))
         pages = [page.extract_text() or "" for page in reader.pages]
@@ -134,6 +137,8 @@ def _pdf_text(path: Path) -> tuple[str, str | None]:
         title = title if isinstance(title, str) else None  # a damaged /Info can hold a dictionary here
     except (PdfReadError, ValueError, KeyError, TypeError) as exc:
         raise ValueError(f"unreadable PDF ({exc})") from None
+    finally:
+        quiet.setLevel(level)
     # PDF text has hard line breaks inside paragraphs; keep blank-line paragraph breaks only.
     return normalize_paragraphs("\n\n".join(pages)), title
 
@@ -262,7 +267,7 @@ def load_corpus(corpus_dir: str | Path) -> CorpusLoad:
         seen_content[digest], seen_ids[doc.id] = rel, rel
         result.file_hashes[rel] = digest
         docs.append(doc)
-    for rel, reason in result.skipped.items():
-        log.warning("skipped %s: %s", rel, reason)
+    for rel, reason in result.skipped.items():  # callers report them (BuildReport.skipped: the CLI, the UI)
+        log.info("skipped %s: %s", rel, reason)
     result.documents, result.boilerplate_removed = strip_boilerplate(docs)
     return result

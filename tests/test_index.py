@@ -97,6 +97,26 @@ class TestAtomicity:
         _build(corpus_copy, tmp_path / "ix", counting_embedder)
         assert not list((tmp_path / "ix").glob(".tmp-*"))
 
+    def test_a_corpus_with_no_readable_article_is_refused_and_the_index_kept(self, corpus_copy, tmp_path,
+                                                                             counting_embedder):
+        """Emptying the corpus, or filling it with files that cannot be read, does not replace a good index with an
+        empty one (which would answer "the articles do not say" to everything): the build says why and stops."""
+        from rag.errors import DocumentError
+
+        _build(corpus_copy, tmp_path / "ix", counting_embedder)
+        old = current_snapshot_dir(tmp_path / "ix")
+        for path in corpus_copy.glob("*.md"):
+            path.unlink()
+        (corpus_copy / "blank.md").write_text("  \n")
+        (corpus_copy / "binary.txt").write_bytes(b"\x00\x01\x02 not text")
+        with pytest.raises(DocumentError, match=r"no readable articles.*left as it was") as refused:
+            _build(corpus_copy, tmp_path / "ix", counting_embedder)
+        assert "blank.md: empty file" in str(refused.value) and "binary.txt: binary data" in str(refused.value)
+        assert current_snapshot_dir(tmp_path / "ix") == old and len(load_index(tmp_path / "ix").documents) == 10
+        (tmp_path / "empty").mkdir()
+        with pytest.raises(DocumentError, match="no readable articles to index; add .md"):
+            _build(tmp_path / "empty", tmp_path / "other", counting_embedder)
+
     def test_missing_index_is_reported(self, tmp_path):
         with pytest.raises(IndexMissingError, match="rag build"):
             load_index(tmp_path / "nothing")
