@@ -58,7 +58,7 @@ def abstention_text(question: str, passages: list[RetrievedChunk], reason: str) 
     text = f"{NOT_FOUND} I found nothing in them that answers this question"
     text += f" ({reason})." if reason else "."
     if topics:
-        text += " The closest articles are about: " + "; ".join(topics) + "."
+        text += " The closest articles are: " + "; ".join(f"“{t}”" for t in topics) + "."  # a title may end in "."
     return text
 
 

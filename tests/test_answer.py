@@ -244,3 +244,17 @@ def test_a_short_sentence_can_be_the_answer(tmp_path):
     build_index(corpus, tmp_path / "index")
     result = answer("How many people does Foo employ?", index_dir=tmp_path / "index")
     assert result.status != "not_found" and "3,000 people" in result.text, result.text
+
+
+def test_abstention_names_the_closest_articles_in_quotes(real_index):
+    """The closest articles' titles are quoted, so a title that is a sentence (an HTML page without a <title>) does not
+    run into the next one ("... since 1999.; Title ...")."""
+    from rag.answering import abstention_text
+    from rag.index import load_index
+    from rag.retrieve import hybrid_search
+
+    passages = hybrid_search(load_index(real_index), "EUV prototype", 2)
+    text = abstention_text("Who built it?", passages, "no retrieved sentence answers it with enough evidence")
+    titles = list(dict.fromkeys(p.title for p in passages))
+    assert text.endswith("The closest articles are: " + "; ".join(f"“{t}”" for t in titles) + ".")
+    assert "(no retrieved sentence answers it with enough evidence)" in text
