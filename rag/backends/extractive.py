@@ -20,6 +20,7 @@ sentence ("This cluster consists of three facilities." + "One is run by A, the o
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -35,6 +36,10 @@ from rag.scorer import pair
 from rag.types import RetrievedChunk
 from rag.verify import DraftSentence
 
+_REFERS_BACK = re.compile(r"(?:it|its|he|his|she|her|they|their)\b", re.I)
+"""A sentence opening with a third-person pronoun ("Its chief executive is Jane Roe.") names its subject earlier: the
+question's names are looked for two sentences back instead of one (English grammar, not the corpus; both dev sets
+unchanged, README)."""
 REDUNDANT_COSINE = 0.85
 RELATIVE_SCORE = 0.6
 FEATURES = ("cosine", "sentence_coverage", "passage_coverage", "unmatched_focus_0.5", "unmatched_focus_0.6",
@@ -144,7 +149,8 @@ class Extractive:
                 if (chunk.doc_id, start) in seen or not is_statement(text):
                     continue  # headings, fragments, and sentences already seen in an overlapping chunk
                 seen.add((chunk.doc_id, start))
-                window = " ".join(doc_text[s:e] for s, e in spans[max(0, i - 1) : i + 2])
+                back = 2 if _REFERS_BACK.match(text) else 1
+                window = " ".join(doc_text[s:e] for s, e in spans[max(0, i - back) : i + 2])
                 s_terms = set(self._terms(text))
                 cov = sum(w for t, w in weights.items() if t in s_terms) / total
                 cand = Candidate(p, start, end, text, window, spans[i + 1][0] if i + 1 < len(spans) else None,
