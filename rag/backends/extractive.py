@@ -1,8 +1,9 @@
 """The extractive backend: picks, de-duplicates and orders cited sentences, and judges the outcome.
 
-Each sentence of the retrieved passages is scored by embedding similarity to the question plus idf-weighted word
-overlap (BM25 term statistics from :mod:`rag.sparse`), preferring sentences that hold the expected answer type
-(spaCy entities, :func:`rag.questions.has_type`) and the question's names. The best sentence (the *lead*) is then
+Each sentence of the retrieved passages that states something (:func:`rag.chunk.is_statement`) is scored by embedding
+similarity to the question plus idf-weighted word overlap (BM25 term statistics from :mod:`rag.sparse`), preferring
+sentences that hold the expected answer type (spaCy entities, :func:`rag.questions.has_type`) and the question's
+names, never trading the best sentence for a typed one with fewer of those names. The best sentence (the *lead*) is then
 judged by a logistic model over evidence features (:data:`FEATURES`), fitted on the dev split only by
 ``bench/calibrate_abstention.py``; its probability and two thresholds chosen on dev give the outcome:
 
