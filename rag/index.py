@@ -150,8 +150,9 @@ def build_index(
         loaded = load_corpus(corpus_dir)
         if not loaded.documents:  # an empty index would answer "the articles do not say" to everything
             skipped = "; ".join(f"{k}: {v}" for k, v in loaded.skipped.items())
-            raise DocumentError(corpus_dir, "no readable articles to index" + (f" (skipped {skipped})" if skipped else "")
-                                + f"; add {', '.join(SUFFIXES)} files. The index was left as it was")
+            skipped = f" (skipped {skipped})" if skipped else ""
+            raise DocumentError(corpus_dir, f"no readable articles to index{skipped}; add {', '.join(SUFFIXES)} files. "
+                                "The index was left as it was")
         previous, unusable = _previous(index_dir)
         full = previous is None or (
             previous.manifest["embedder"] != embedder.key or previous.manifest["chunker"] != settings.to_dict()
