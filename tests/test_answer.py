@@ -228,7 +228,7 @@ def test_the_answer_type_never_trades_the_best_sentence_for_one_without_the_name
     assert ex.lead(when, cands(1.0)).start == 100
 
 
-def test_a_short_sentence_can_be_the_answer(tmp_path):
+def test_short_sentences_and_ones_that_refer_back_can_be_the_answer(tmp_path):
     """Sentences of a few words are candidates ("It employs 3,000 people."); headings, fragments and rhetorical
     questions are not. A sentence that opens by referring back ("Its chief executive ...") finds the question's names
     two sentences back."""
