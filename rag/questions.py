@@ -196,13 +196,17 @@ def analyse(question: str) -> QuestionInfo:
     return QuestionInfo(question, kind, entities(question), terms, plural)
 
 
-def has_type(sentence: str, kind: str) -> bool:
-    """Whether ``sentence`` contains something of the expected answer type (spaCy entities; digits for numbers)."""
+def has_type(sentence: str, kind: str, given: tuple[str, ...] = ()) -> bool:
+    """Whether ``sentence`` contains something of the expected answer type (spaCy entities; digits for numbers).
+    An entity that is (part of) a name in ``given``, the question's own names, does not count: "Who is Christophe
+    Fouquet?" is not answered by his name, though "Which museum keeps Poland's relics?" is by "Museum of Poland"."""
     if kind in ("fact",):
         return True
     if kind == "reason":
         return bool(_REASON.search(sentence))
-    found = nlp.labels(sentence)
+    asked = [fold(g).lower() for g in given]
+    found = {e.label for e in nlp.entities(sentence)
+             if not any(fold(e.text).lower() in g for g in asked)}
     if kind == "list":
         return len(names(sentence)) >= 2 or sentence.count(",") >= 2 or len(found & _NAME_LABELS) >= 1 and " and " in sentence
     if found & _TYPE_LABELS[kind]:

@@ -34,6 +34,17 @@ def test_entities_and_answer_types_come_from_ner():
     assert has_type("One example is the Krasinski Palace (1677–1683).", "date")
 
 
+def test_the_question_s_own_names_are_not_its_answer():
+    """A sentence holds the answer type only through an entity that is not (part of) one of the question's names:
+    "Who is Christophe Fouquet?" is not answered by "Fouquet spoke ...", "Which organization built it in Shenzhen?"
+    not by "Shenzhen"; a new name that contains a question's name ("The National Museum of Poland") still counts."""
+    fouquet = "Christophe Fouquet spoke to reporters on Monday."
+    assert has_type(fouquet, "person") and not has_type(fouquet, "person", ("Christophe Fouquet",))
+    assert not has_type("Shenzhen hosts a secure laboratory.", "place", ("Shenzhen",))
+    assert has_type("The prototype was built in Shenzhen by Huawei engineers.", "organization", ("Shenzhen",))
+    assert has_type("The National Museum of Poland opened a new wing.", "organization", ("Poland",))
+
+
 def test_question_types_are_generic():
     assert answer_type("When did the plant open?") == "date"
     assert answer_type("How many employees does the firm have?") == "number"

@@ -116,7 +116,7 @@ class Extractive:
     def typed(self, c: Candidate, info: QuestionInfo) -> bool:
         """Whether ``c`` holds the expected answer type (spaCy NER, checked once per candidate)."""
         if c.typed is None:
-            c.typed = has_type(c.text, info.answer_type)
+            c.typed = has_type(c.text, info.answer_type, info.entities)
         return c.typed
 
     def _terms(self, text: str) -> list[str]:
