@@ -43,8 +43,10 @@ def _assemble(verified: list[Verified], passages: list[RetrievedChunk], docs) ->
         body = v.text.rstrip()
         if re.search(r"[^.]\.$", body):  # "... 5nm." -> "... 5nm [1]."
             parts.append(f"{body[:-1]} [{markers[key]}].")
-        else:  # ends in a quote, bracket, "?" or "!": keep it whole
+        elif re.search(r"[.!?\"”’')\]]$", body):  # ends in a quote, bracket, "?" or "!": keep it whole
             parts.append(f"{body} [{markers[key]}]")
+        else:  # a list item without a final stop: "Revenue rose to $5.2 billion [1]."
+            parts.append(f"{body} [{markers[key]}].")
         support.append(SentenceSupport(v.text, (markers[key],), round(v.score, 4), True, v.reason))
     return " ".join(parts), citations, support
 

@@ -85,10 +85,20 @@ MIN_WORDS = 3
 
 
 def is_statement(text: str) -> bool:
-    """Whether ``text`` can be an answer sentence: at least :data:`MIN_WORDS` words, ending as a sentence ends. A
-    heading ("Outlook"), a fragment or a rhetorical question ("A New Cold War?") states nothing."""
-    return len(text.split()) >= MIN_WORDS and re.search(r"[.!\"”)]$", text) is not None and not re.search(
-        r"\?[\"”)]*$", text)
+    """Whether ``text`` can be an answer sentence: at least :data:`MIN_WORDS` words, and either ending as a sentence
+    ends or written like a list item ("Revenue rose to $5.2 billion": no final stop, but in sentence case). A heading
+    ("Outlook", "Key figures:", "The Road Ahead: China's Ambitions"), a fragment, a table row or a rhetorical question
+    ("A New Cold War?") states nothing."""
+    words = text.split()
+    if len(words) < MIN_WORDS or re.search(r"\?[\"”)]*$", text):
+        return False
+    if re.search(r"[.!\"”)]$", text):
+        return True
+    if text.endswith(":") or "|" in text or not re.match(r"[\w\"“‘']", text):
+        return False
+    # a list item in sentence case; headings capitalise most of their longer words (title case)
+    content = [w for w in words[1:] if w[:1].isalpha() and len(w) > 3]
+    return bool(content) and sum(w[0].isupper() for w in content) < len(content) / 2
 
 
 def split_sentences(text: str, offset: int = 0) -> list[tuple[int, int]]:

@@ -261,3 +261,26 @@ def test_abstention_names_the_closest_articles_in_quotes(real_index):
     titles = list(dict.fromkeys(p.title for p in passages))
     assert text.endswith("The closest articles are: " + "; ".join(f"“{t}”" for t in titles) + ".")
     assert "(no retrieved sentence answers it with enough evidence)" in text
+
+
+def test_a_list_item_without_a_final_stop_can_be_the_answer(tmp_path):
+    """Bullet points state facts without a full stop ("Revenue rose to $5.2 billion"); they are candidates, cited and
+    closed with a stop in the answer. Headings (title case, or ending in a colon) and table rows are not."""
+    from rag.api import answer, build_index
+    from rag.chunk import is_statement
+
+    assert is_statement("Revenue rose to $5.2 billion") and is_statement("The company employs 12,000 people")
+    assert not any(is_statement(t) for t in ("Key figures for the quarter:", "The Road Ahead: China's Chip Ambitions",
+                                             "A Widening Silicon Curtain and the Future of AI", "| Europe | $2.1 billion |"))
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "acme.md").write_text("# Acme Quarterly Results\n\nAcme Corp released its quarterly results on Tuesday."
+                                    "\n\nKey figures:\n\n- Revenue rose to $5.2 billion\n- Net profit was $800 million\n"
+                                    "\nChief executive Maria Lopez said demand for its sensors was strong.\n",
+                                    encoding="utf-8")
+    (corpus / "widgets.md").write_text("# Widget Outlook\n\nThe widget market is expected to grow by 4% next year.\n",
+                                       encoding="utf-8")
+    build_index(corpus, tmp_path / "index")
+    result = answer("What was Acme's net profit?", index_dir=tmp_path / "index")
+    assert result.status == "answered" and "Net profit was $800 million [1]." in result.text, result.text
+    assert result.citations[0].quote == "Net profit was $800 million"
