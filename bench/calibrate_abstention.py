@@ -90,7 +90,7 @@ def main() -> None:
         X, hits = [], []
         for q, prep, ex in zip(items, preps, backends):
             ex.answer_weight = weight
-            cands = ex.candidates(prep.info, prep.qvec, prep.passages, prep.extra_entities)
+            cands = ex.candidates(prep.info, prep.qvec, prep.passages, prep.extra_entities, prep.question)
             lead = ex.lead(prep.info, cands)
             nxt = ex._neighbour(lead, cands, prep.info)
             if nxt is not None:

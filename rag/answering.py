@@ -79,7 +79,7 @@ def prepare(question: str, history: list[dict] | None, snapshot: IndexSnapshot, 
         extra = tuple(e for e in analyse(query).entities if e not in info.entities)
         if not info.entities:
             info = QuestionInfo(query, info.answer_type, info.entities, info.terms, info.plural)
-    return Prepared(query, qvec, passages, info, extra)
+    return Prepared(query, qvec, passages, info, extra, question)
 
 
 def _verify(draft: Draft, passages, snapshot, embed):

@@ -284,3 +284,26 @@ def test_a_list_item_without_a_final_stop_can_be_the_answer(tmp_path):
     result = answer("What was Acme's net profit?", index_dir=tmp_path / "index")
     assert result.status == "answered" and "Net profit was $800 million [1]." in result.text, result.text
     assert result.citations[0].quote == "Net profit was $800 million"
+
+
+def test_a_follow_up_s_own_words_choose_its_sentence(tmp_path):
+    """A follow-up is retrieved with the earlier question it refers to, but its sentence is chosen by what it asks now
+    as much as by that context: "How much in subsidies did it get?" after a question about production plans cites the
+    subsidies, not the production plans."""
+    from rag.api import answer, build_index
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "rapidus.txt").write_text(
+        "Rapidus starts a pilot line\n\nJapanese chipmaker Rapidus said on Tuesday it had started a pilot production "
+        "line for 2-nanometre chips in Hokkaido. The company aims to begin mass production in 2027. The government has "
+        "committed about 1.72 trillion yen in subsidies to the project, officials said.\n\nRapidus was founded in 2022 "
+        "by eight Japanese companies including Toyota, Sony and NTT.\n", encoding="utf-8")
+    (corpus / "samsung.txt").write_text("Samsung delays Texas fab\n\nSamsung has pushed back the opening of its Texas "
+                                        "chip plant to 2026, citing a lack of customers.\n", encoding="utf-8")
+    build_index(corpus, tmp_path / "index")
+    history = [{"role": "user", "content": "When will Rapidus begin mass production?"},
+               {"role": "assistant", "content": "The company aims to begin mass production in 2027 [1]."}]
+    result = answer("How much in subsidies did it get?", history=history, index_dir=tmp_path / "index")
+    assert result.rewritten_question and result.status != "not_found", result.text
+    assert any("1.72 trillion yen" in c.quote for c in result.citations), result.text

@@ -32,6 +32,8 @@ class Prepared:
     passages: list[RetrievedChunk]
     info: QuestionInfo
     extra_entities: tuple[str, ...]
+    question: str = ""
+    """The user's own words: ``query`` less what a follow-up took from earlier turns (equal to it otherwise)."""
 
 
 @dataclass

@@ -4,7 +4,7 @@ Each sentence of the retrieved passages that states something (:func:`rag.chunk.
 similarity to the question plus idf-weighted word overlap (BM25 term statistics from :mod:`rag.sparse`), preferring
 sentences that hold the expected answer type (spaCy entities, :func:`rag.questions.has_type`) and the question's
 names, never trading the best sentence for a typed one with fewer of those names. The best sentence (the *lead*) is then
-judged by a logistic model over evidence features (:data:`FEATURES`), fitted on the dev split only by
+judged by a logistic model over evidence features (:mod:`rag.backends.answerability`), fitted on the dev split only by
 ``bench/calibrate_abstention.py``; its probability and two thresholds chosen on dev give the outcome:
 
 - ``answered``: probability >= ``answer_threshold``, every name of the question in the lead's article, the expected
@@ -20,16 +20,14 @@ sentence ("This cluster consists of three facilities." + "One is run by A, the o
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 
 from rag import nlp
 from rag.backends import Draft, Prepared
+from rag.backends.answerability import FEATURES, MODEL_PATH, answerability, model  # noqa: F401 (MODEL_PATH: calibration)
 from rag.chunk import is_statement
 from rag.names import contains
 from rag.questions import GENERIC_WORDS, QuestionInfo, has_type, plain_words
@@ -43,11 +41,6 @@ question's names are looked for two sentences back instead of one (English gramm
 unchanged, README)."""
 REDUNDANT_COSINE = 0.85
 RELATIVE_SCORE = 0.6
-FEATURES = ("cosine", "sentence_coverage", "passage_coverage", "unmatched_focus_0.5", "unmatched_focus_0.6",
-            "min_focus_similarity", "typed", "entities_in_doc", "entities_in_sentence", "entities_in_window",
-            "top_cosine", "retrieval_score", "answer_score", "top_answer_score", "missing_name_sentence",
-            "missing_name_window")
-MODEL_PATH = Path(__file__).resolve().parents[1] / "answerability.json"
 TYPED_CANDIDATES = 8
 """Sentences (best first by similarity and coverage) checked for the answer type with spaCy NER in one batch (8 and
 12 give the same leads and outcomes on dev; 8 saves about 2 ms per answer)."""
@@ -56,26 +49,6 @@ SOFT_TYPES = ("reason",)
 a check of connectives ("Buyers are turning the chip down as regulators push for local parts")."""
 SCORED_CANDIDATES = 3
 """Sentences (best first) read by the learned answer scorer (:mod:`rag.scorer`); 3 and 4 pick the same leads on dev."""
-
-
-@lru_cache(maxsize=1)
-def model() -> dict:
-    """Logistic-regression weights over the features it names (a subset of :data:`FEATURES`), the dev-chosen
-    thresholds and the weight of the learned answer score in sentence ranking."""
-    return json.loads(MODEL_PATH.read_text())
-
-
-def select(features: list[float]) -> list[float]:
-    """The model's features, in its order, out of the full :data:`FEATURES` vector."""
-    names = model()["features"]
-    return [features[FEATURES.index(n)] for n in names]
-
-
-def answerability(features: list[float]) -> float:
-    """Probability that the lead sentence answers the question."""
-    m = model()
-    z = (np.asarray(select(features)) - np.asarray(m["mean"])) / np.asarray(m["scale"])
-    return float(1 / (1 + np.exp(-(z @ np.asarray(m["weights"]) + m["bias"]))))
 
 
 @dataclass
@@ -130,7 +103,10 @@ class Extractive:
         return min(1.0, idf / top) if top > 0 else 0.0
 
     def candidates(self, info: QuestionInfo, qvec: np.ndarray, passages: list[RetrievedChunk],
-                   extra_entities: tuple[str, ...] = ()) -> list[Candidate]:
+                   extra_entities: tuple[str, ...] = (), own: str = "") -> list[Candidate]:
+        """Sentences of ``passages``, best first. ``own``: a follow-up's own words (:attr:`Prepared.question`), whose
+        similarity to a sentence is averaged with the resolved question's ("How much in subsidies did it get?" after a
+        question about the company's production plans is about subsidies)."""
         docs = self.snapshot.documents
         q_terms = list(dict.fromkeys(t for w in plain_words(info.text) if w not in GENERIC_WORDS for t in self._terms(w)))
         weights = {t: self.bm25.idf(t) for t in q_terms}
@@ -166,7 +142,10 @@ class Extractive:
                 cands.append(cand)
         if not cands:
             return []
-        sims = self.embed([c.text for c in cands]) @ qvec
+        vecs = self.embed([c.text for c in cands])
+        sims = vecs @ qvec
+        if own and own != info.text:  # a follow-up: what the user asks now counts as much as the earlier turn
+            sims = (sims + vecs @ self.embed([own])[0]) / 2
         for c, s in zip(cands, sims):
             c.cos = float(s)
             c.score = c.cos + 0.8 * c.coverage + 0.2 * c.passage_coverage + 0.1 * c.entities_in_sentence
@@ -254,7 +233,7 @@ class Extractive:
 
     def draft(self, prep: Prepared, max_sentences: int) -> Draft:
         info, passages = prep.info, prep.passages
-        cands = self.candidates(info, prep.qvec, passages, prep.extra_entities)
+        cands = self.candidates(info, prep.qvec, passages, prep.extra_entities, prep.question)
         if not cands:
             return Draft([], "not_found", "no passages were retrieved", scorer=self.scorer_name)
         lead = self.lead(info, cands)
