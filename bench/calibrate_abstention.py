@@ -1,6 +1,6 @@
 """Fit the extractive backend's answerability model on the DEV split and write rag/answerability.json.
 
-The model is a scikit-learn logistic regression over the evidence features in ``rag.backends.extractive.FEATURES``
+The model is a scikit-learn logistic regression over the evidence features in ``rag.backends.answerability.FEATURES``
 (similarity, focus-term coverage, answer type found by spaCy NER, names consistent with the article and with the
 sentence window, how specific a question name missing beside the lead is, retrieval score) and the learned answer
 scorer's score (``rag/scorer.py``), standardised, L2-regularised. Choices made on dev by leave-one-out: the weight of
@@ -29,7 +29,8 @@ from pathlib import Path
 import numpy as np
 
 from rag.answering import prepare, vector_cache
-from rag.backends.extractive import FEATURES, MODEL_PATH, SOFT_TYPES, Extractive
+from rag.backends.answerability import FEATURES, MODEL_PATH
+from rag.backends.extractive import SOFT_TYPES, Extractive
 from rag.config import load_settings
 from rag.evaluate import fact_found, load_qa
 

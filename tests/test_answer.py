@@ -167,7 +167,8 @@ def test_the_head_noun_after_which_names_the_answer_not_a_given():
 def test_a_specific_question_name_missing_beside_the_lead_is_measured(real_index):
     """The answerability features say how specific a name of the question is that the lead sentence lacks."""
     from rag.answering import prepare
-    from rag.backends.extractive import FEATURES, Extractive
+    from rag.backends.answerability import FEATURES
+    from rag.backends.extractive import Extractive
     from rag.config import load_settings
     from rag.embed import vector_cache
     from rag.index import load_index

@@ -71,7 +71,7 @@ def test_answers_record_the_scorer_and_a_confidence(real_index):
 
 
 def test_the_answerability_model_names_known_features_and_was_fitted_on_dev():
-    from rag.backends.extractive import FEATURES, MODEL_PATH
+    from rag.backends.answerability import FEATURES, MODEL_PATH
 
     m = json.loads(MODEL_PATH.read_text())
     assert set(m["features"]) <= set(FEATURES)

@@ -27,7 +27,7 @@ import numpy as np
 
 from rag import nlp
 from rag.backends import Draft, Prepared
-from rag.backends.answerability import FEATURES, MODEL_PATH, answerability, model  # noqa: F401 (MODEL_PATH: calibration)
+from rag.backends.answerability import answerability, model
 from rag.chunk import is_statement
 from rag.names import contains
 from rag.questions import GENERIC_WORDS, QuestionInfo, has_type, plain_words
@@ -164,7 +164,7 @@ class Extractive:
 
     def features(self, info: QuestionInfo, lead: Candidate, cands: list[Candidate],
                  passages: list[RetrievedChunk]) -> list[float]:
-        """Answerability evidence for ``lead``, in the order of :data:`FEATURES`."""
+        """Answerability evidence for ``lead``, in the order of :data:`rag.backends.answerability.FEATURES`."""
         ent_words = {w for e in info.entities for w in plain_words(e)}
         focus = list(dict.fromkeys(w for w in plain_words(info.text)
                                    if w not in GENERIC_WORDS and w not in ent_words and len(w) > 2))
