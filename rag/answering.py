@@ -14,6 +14,7 @@ import time
 
 from rag import warm
 from rag.backends import Draft, Prepared, backend_for
+from rag.casing import corpus_casing, needs_case, restore_case
 from rag.config import Settings
 from rag.conversation import check_history, resolve
 from rag.embed import vector_cache
@@ -69,7 +70,13 @@ def partial_text(cited: str, reason: str) -> str:
 
 
 def prepare(question: str, history: list[dict] | None, snapshot: IndexSnapshot, settings: Settings, k: int) -> Prepared:
-    query = resolve(question, check_history(history))
+    history = check_history(history)
+    if needs_case(question) or any(needs_case(m["content"]) for m in history if m["role"] == "user"):
+        # typed all in lower or upper case: the names are found again from the corpus's own spelling (rag.casing)
+        table = corpus_casing(snapshot)
+        question = restore_case(question, table)
+        history = [dict(m, content=restore_case(m["content"], table)) if m["role"] == "user" else m for m in history]
+    query = resolve(question, history)
     qvec = vector_cache(snapshot)([query])[0]
     fusion = fusion_from(settings)
     passages = hybrid_search(snapshot, query, k, fusion, qvec=qvec)
