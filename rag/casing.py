@@ -58,8 +58,8 @@ def corpus_casing(snapshot) -> dict[str, str]:
 
 def needs_case(question: str) -> bool:
     """Whether ``question`` is written all in lower or all in upper case (at least two words with letters)."""
-    letters = [c for c in question if c.isalpha()]
-    return len(_WORD.findall(question)) >= 2 and (all(c.islower() for c in letters) or all(c.isupper() for c in letters))
+    letters = "".join(c for c in question if c.isalpha())
+    return len(_WORD.findall(question)) >= 2 and (letters.islower() or letters.isupper())
 
 
 def restore_case(question: str, table: dict[str, str]) -> str:
