@@ -104,9 +104,11 @@ class Extractive:
 
     def candidates(self, info: QuestionInfo, qvec: np.ndarray, passages: list[RetrievedChunk],
                    extra_entities: tuple[str, ...] = (), own: str = "") -> list[Candidate]:
-        """Sentences of ``passages``, best first. ``own``: a follow-up's own words (:attr:`Prepared.question`), whose
-        similarity to a sentence is averaged with the resolved question's ("How much in subsidies did it get?" after a
-        question about the company's production plans is about subsidies)."""
+        """Sentences of ``passages``, best first. ``own``: the user's own words (:attr:`Prepared.question`). Where the
+        analysis is of the resolved question instead (a follow-up that names nothing itself, see
+        :func:`rag.answering.prepare`), their similarity to a sentence is averaged with the resolved question's ("How
+        much in subsidies did it get?" after a question about the company's production plans is about subsidies). A
+        follow-up that names something is ranked by the resolved question alone, as before."""
         docs = self.snapshot.documents
         q_terms = list(dict.fromkeys(t for w in plain_words(info.text) if w not in GENERIC_WORDS for t in self._terms(w)))
         weights = {t: self.bm25.idf(t) for t in q_terms}
@@ -144,7 +146,7 @@ class Extractive:
             return []
         vecs = self.embed([c.text for c in cands])
         sims = vecs @ qvec
-        if own and own != info.text:  # a follow-up: what the user asks now counts as much as the earlier turn
+        if own and own != info.text:  # a follow-up analysed as its resolved question: its own words count as much
             sims = (sims + vecs @ self.embed([own])[0]) / 2
         for c, s in zip(cands, sims):
             c.cos = float(s)
