@@ -31,6 +31,8 @@ from rag.questions import names as cap_names
 from rag.types import Chunk, RetrievedChunk
 
 SUPPORT_THRESHOLD = 0.6
+VERBATIM = "verbatim quote"
+"""``SentenceSupport.reason`` of a sentence that quotes its source word for word (always supported, score 1.0)."""
 CLAUSE_COVERAGE = 0.5
 """Each clause of a claim (3+ content words) must find at least this share of its content words in the window."""
 _CLAUSE_SPLIT = re.compile(r"[,;:()–—]|\b(?:and|but|which|while|whereas|although|who)\b")
@@ -206,7 +208,7 @@ class Verifier:
         clauses = [w for w in (content_words(c) for c in _CLAUSE_SPLIT.split(text)) if len(w) >= 3]
         weakest = min((len(w & window_words) / len(w) for w in clauses), default=1.0)
         if quotes:
-            score, reason = 1.0, "verbatim quote"
+            score, reason = 1.0, VERBATIM
         else:
             lexical = len(words & content_words(window)) / max(1, len(words))
             score = 0.5 * float(sims[j]) + 0.5 * lexical

@@ -393,17 +393,91 @@ def test_example_question_runs(app, page):
     assert "TechInsights" in page.locator("#sources").inner_text()
 
 
+def _outcome_label(page) -> str:
+    """The outcome label in front of the latest answer (drawn by CSS from its title)."""
+    label = page.locator(BOTS).last.locator(".outcome").first
+    return page.evaluate("(el) => getComputedStyle(el, '::before').content", label.element_handle()).strip('"')
+
+
 def test_abstention_is_explained(app, page):
     _open(page, app)
     _ask(page, "What does the Mate 80 cost?")
-    panel = page.locator("#sources .src-abstain").first
+    panel = page.locator("#sources .src-outcome").first
     if "do not say" in _last_bot_text(page):  # not found: the real reason and the closest passages
-        assert "No answer:" in panel.inner_text()
+        assert panel.get_attribute("data-status") == "not_found" and "Not found:" in panel.inner_text()
+        assert _outcome_label(page) == "Not found"
         assert "Closest passages considered" in page.locator("#sources").inner_text()
         assert page.locator("#sources .src-card.near").count() >= 1
     else:  # partial: flagged as such, with the closest cited sentences
         assert "do not clearly answer" in _last_bot_text(page) and "Partial answer:" in panel.inner_text()
+        assert panel.get_attribute("data-status") == "partial" and _outcome_label(page) == "Partial answer"
     _shot(page, "05-abstention")
+
+
+def test_copy_gives_the_answer_text_and_dark_mode_keeps_quotes_readable(app, browser):
+    from rag.api import answer
+
+    expected = answer(SMIC, index_dir=app.index)
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, color_scheme="dark",
+                                  permissions=["clipboard-read", "clipboard-write"])
+    try:
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        _open(page, app)
+        _ask(page, SMIC)
+        assert _outcome_label(page) == "Answered"
+        page.locator(BOTS).last.hover()
+        page.locator('#chatbot button[aria-label="Copy message"]').last.click()
+        # the chat's copy button once copied HTML and Markdown escapes (<a class="cite" …>, "5nm\-class")
+        page.wait_for_function("(t) => navigator.clipboard.readText().then(c => c === t)", arg=expected.text.strip(),
+                               timeout=10_000)
+        page.locator(BOTS).last.locator("a.cite").first.click()
+        mark = page.locator("#sources .src-card.active mark")
+        mark.wait_for()
+        # the cited sentence: dark text on the yellow highlight in dark mode too (it was near-white, 1.1:1)
+        assert page.evaluate("(el) => getComputedStyle(el).color", mark.element_handle()) == "rgb(31, 41, 55)"
+        _shot(page, "07-dark-mode")
+    finally:
+        context.close()
+
+
+def test_a_question_sent_while_answering_runs_next_and_old_markers_say_so(app, page, monkeypatch):
+    import ui.handlers
+
+    monkeypatch.setattr(ui.handlers, "KEEP_TURNS", 1)  # the panel keeps one answer's sources
+    _open(page, app)
+    box = page.locator("#question textarea")
+    first, second = "Why did China blacklist TechInsights?", "When was that announced?"
+    box.fill(first)
+    box.press("Enter")
+    page.wait_for_function("() => document.querySelectorAll('#chatbot [data-testid=\"user\"]').length === 1")
+    box.fill(second)  # while the first answer is still being revealed
+    box.press("Enter")
+    page.wait_for_function(
+        """(q) => Array.from(document.querySelectorAll('#sources .sources > .src-question'))
+                     .some(e => e.innerText.trim() === 'Q: ' + q)""", arg=second, timeout=120_000)
+    users = [_norm(u.inner_text()) for u in page.locator('#chatbot [data-testid="user"]').all()]
+    assert users == [first, second]  # it was once dropped silently
+    assert "Read with the conversation as" in page.locator("#sources").inner_text()  # the follow-up, resolved
+    old = page.locator(BOTS).first.locator("a.cite").first
+    old.click()  # its card is no longer in the panel: the marker says so instead of doing nothing
+    page.wait_for_function("(a) => a.classList.contains('gone')", arg=old.element_handle())
+    assert "no longer shown" in old.get_attribute("title")
+
+
+def test_new_conversation_clears_the_export(app, page):
+    _open(page, app)
+    _ask(page, SMIC)
+    page.locator("#export").click()
+    page.wait_for_function("() => document.querySelectorAll('#exported a[href]').length >= 2", timeout=60_000)
+    page.get_by_role("button", name="New conversation").click()
+    page.wait_for_function("() => !document.querySelector('#exported') || "
+                           "getComputedStyle(document.querySelector('#exported')).display === 'none' || "
+                           "document.querySelectorAll('#exported a[href]').length === 0")
+    page.locator("#export").click()  # nothing to export: a notice, and no error box left behind
+    page.get_by_text("Nothing to export yet").first.wait_for()
+    assert page.locator("#exported a[href]").count() == 0
+    assert page.locator("#exported:visible", has_text="Error").count() == 0
 
 
 def test_corpus_tab_lists_documents_and_rebuilds(app, page):

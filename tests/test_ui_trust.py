@@ -66,7 +66,9 @@ def test_badges_dates_and_conflict_in_the_browser(trust_app, page):
     badges = bot.locator(".support-badge")
     assert badges.count() == len(kept)
     scores = [badges.nth(i).get_attribute("title") for i in range(badges.count())]
-    assert scores == [f"{s.score:.2f}" for s in kept]
+    # extractive sentences are verbatim quotes: their badge says so instead of a score that is always 1.00
+    assert scores == ["quote" if s.reason == "verbatim quote" else f"{s.score:.2f}" for s in kept]
+    assert "quote" in scores
     shown = page.evaluate("(el) => getComputedStyle(el, '::after').content", badges.first.element_handle())
     assert scores[0] in shown
     newest, older = expected.conflicts[0].values

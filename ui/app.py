@@ -56,6 +56,8 @@ THEME = gr.themes.Soft(
     primary_hue="indigo",
     font=["system-ui", "-apple-system", "Segoe UI", "Roboto", "sans-serif"],  # system fonts: nothing fetched online
     font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "monospace"],
+).set(  # secondary text (dates, file names, the question echo) readable in both modes: WCAG AA contrast
+    body_text_color_subdued="*neutral_600", body_text_color_subdued_dark="*neutral_300",
 )
 
 
@@ -82,8 +84,8 @@ def build_app(corpus_dir: str | Path = "corpus", index_dir: str | Path = "index"
         value = evt.value
         return value.get("text", "") if isinstance(value, dict) else str(value)
 
-    def new_conversation():
-        return [], "", EMPTY_PANEL, [], [], []
+    def new_conversation():  # the previous conversation's export goes too
+        return [], "", EMPTY_PANEL, [], [], [], gr.File(value=None, visible=False)
 
     # -- corpus & index ----------------------------------------------------------------------------------------
     def refresh():
@@ -194,13 +196,15 @@ def build_app(corpus_dir: str | Path = "corpus", index_dir: str | Path = "index"
 
         chat_io = dict(inputs=[question, chatbot, history, sections, answers, backend, k, sentences],
                        outputs=[chatbot, question, sources, history, sections, answers])
+        # A question sent while the previous one is still being answered runs right after it (always_last), instead
+        # of being dropped; the box keeps what was typed until then.
         question.submit(respond, **chat_io, api_visibility="private", concurrency_limit=4,
-                        concurrency_id="chat", show_progress="hidden")
+                        concurrency_id="chat", show_progress="hidden", trigger_mode="always_last")
         chatbot.example_select(pick_example, None, question, api_visibility="private", queue=False).then(
             respond, **chat_io, api_visibility="private", concurrency_limit=4, concurrency_id="chat",
             show_progress="hidden")
         for trigger in (clear.click, chatbot.clear):
-            trigger(new_conversation, None, [chatbot, question, sources, history, sections, answers],
+            trigger(new_conversation, None, [chatbot, question, sources, history, sections, answers, exported],
                     api_visibility="private", queue=False)
         export_btn.click(handlers.export, answers, exported, api_visibility="private")
         reopen_btn.upload(reopen, reopen_btn, [chatbot, sources, history, sections, answers],

@@ -22,7 +22,8 @@ from ui.render import md_text, render_answer, render_error, render_panel, render
 log = logging.getLogger(__name__)
 
 THINKING = "_Searching the articles…_"
-KEEP_TURNS = 5          # source sections kept in the panel (latest open, earlier ones collapsed)
+KEEP_TURNS = 30         # source sections kept in the panel (latest open, earlier ones collapsed); an older
+                        # answer's markers then say that its sources are no longer shown (ui/static/cite.js)
 STREAM_SECONDS = 0.8    # an answer is revealed over about this long
 
 
@@ -68,7 +69,8 @@ def status_line(corpus_dir: Path, index_dir: Path) -> str:
 def turn_messages(answer, turn: int) -> list[dict]:
     """A saved answer as the two chat messages it was shown as."""
     return [{"role": "user", "content": md_text(answer.question)},
-            {"role": "assistant", "content": render_answer(answer.text, answer.citations, turn, answer.support)}]
+            {"role": "assistant", "content": render_answer(answer.text, answer.citations, turn, answer.support,
+                                                           status=answer.status, notices=answer.notices)}]
 
 
 def respond(index: Path, message: str, chat: list[dict], history: list[dict], sections: list[tuple[str, str]],
@@ -84,6 +86,7 @@ def respond(index: Path, message: str, chat: list[dict], history: list[dict], se
     turn = sum(1 for m in chat if isinstance(m, dict) and m.get("role") == "user")  # unique per page
     chat.append({"role": "assistant", "content": THINKING})
     yield chat, "", gr.skip(), history, sections, answers  # the question shows at once
+    # from here on the question box is left alone: the user may be typing the next question
     result, streamed = None, False
     try:
         # LLM backends: show the unverified draft as the server sends tokens; the verified answer replaces it
@@ -92,38 +95,40 @@ def respond(index: Path, message: str, chat: list[dict], history: list[dict], se
             if isinstance(event, api.Draft):
                 streamed = True
                 chat[-1] = {"role": "assistant", "content": "✍️ *Draft, being checked…*\n\n" + md_text(event.text)}
-                yield chat, "", gr.skip(), history, sections, answers
+                yield chat, gr.skip(), gr.skip(), history, sections, answers
             else:
                 result = event
     except RagError as exc:
         chat[-1] = {"role": "assistant", "content": "⚠️ " + md_text(str(exc))}
         sections = (list(sections or []) + [(question, render_error(question, str(exc)))])[-KEEP_TURNS:]
-        yield chat, "", render_panel(sections), history, sections, answers
+        yield chat, gr.skip(), render_panel(sections), history, sections, answers
         return
     except Exception as exc:  # not the user's fault: log it, show one line
         log.exception("answering %r failed", question)
         message = f"Unexpected error while answering ({type(exc).__name__}); see the server log."
         chat[-1] = {"role": "assistant", "content": "⚠️ " + md_text(message)}
-        yield chat, "", gr.skip(), history, sections, answers
+        yield chat, gr.skip(), gr.skip(), history, sections, answers
         return
     pause = STREAM_SECONDS / 40
     for partial in [result.text] if streamed else stream_steps(result.text):
-        chat[-1] = {"role": "assistant", "content": render_answer(partial, result.citations, turn, result.support)}
-        yield chat, "", gr.skip(), history, sections, answers
+        chat[-1] = {"role": "assistant", "content": render_answer(partial, result.citations, turn, result.support,
+                                                                  status=result.status, notices=result.notices)}
+        yield chat, gr.skip(), gr.skip(), history, sections, answers
         time.sleep(pause)
     sections = (list(sections or []) + [(question, render_section(result, turn))])[-KEEP_TURNS:]
     history = list(history or []) + [{"role": "user", "content": question},
                                      {"role": "assistant", "content": result.text}]
     answers = list(answers or []) + [result.to_dict()]
-    yield chat, "", render_panel(sections), history, sections, answers
+    yield chat, gr.skip(), render_panel(sections), history, sections, answers
 
 
 def export(answers: list[dict]):
     """Write the conversation as JSON and Markdown (citation anchors kept) for download."""
     from rag.transcript import answer_from_dict, to_json, to_markdown
 
-    if not answers:
-        raise gr.Error("Nothing to export yet: ask a question first.", print_exception=False)
+    if not answers:  # a notice, not an error state: the (hidden) file box stays as it is
+        gr.Warning("Nothing to export yet: ask a question first.")
+        return gr.File(value=None, visible=False)
     records = [answer_from_dict(a) for a in answers]
     folder = Path(tempfile.mkdtemp(prefix="rag-conversation-"))
     stamp = time.strftime("%Y%m%d-%H%M%S")

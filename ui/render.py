@@ -3,22 +3,26 @@
 Pure functions of :class:`rag.types.Answer` records (no retrieval, no answering). Every piece of document or user
 text is HTML-escaped before it reaches the page: articles may contain hostile markup.
 
-Badges and dates in the chat are drawn by CSS from ``title`` attributes (``::after``; the chat's HTML sanitiser
-drops ``data-`` attributes), so they are visible but not part of the answer's text (copying copies only the answer).
+The outcome label, badges and dates in the chat are drawn by CSS from ``title`` attributes (``::before`` /
+``::after``; the chat's HTML sanitiser drops ``data-`` attributes), so they are visible but not part of the answer's
+text; the chat's copy button copies that text with its markers (``ui/static/cite.js``), not the HTML.
 """
 
 from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from rag.types import Answer, Citation, RetrievedChunk, _human_date
+from rag.verify import VERBATIM
 
 CONTEXT_CHARS = 360     # passage text shown either side of a cited sentence
 MAX_STREAM_STEPS = 40
 HIGH_SUPPORT, LOW_SUPPORT = 0.8, 0.6  # badge colours: the verifier keeps a sentence from 0.6 (verify.SUPPORT_THRESHOLD)
+QUESTION_ECHO_CHARS = 300  # the question as repeated at the top of its Sources section
+OUTCOME_LABELS = {"answered": "Answered", "partial": "Partial answer", "not_found": "Not found"}
 
 EMPTY_PANEL = (
     '<div class="sources"><h3>Sources</h3><p class="src-empty">The passages behind each answer appear here, with the '
@@ -46,16 +50,28 @@ def _level(score: float) -> str:
     return "high" if score >= HIGH_SUPPORT else "mid" if score >= LOW_SUPPORT else "low"
 
 
-def render_answer(text: str, citations: list[Citation], turn: int, support: list | None = None) -> str:
+def _badge(support: Any) -> str:
+    """A sentence's support badge: "quote" for a verbatim quote (always supported, so a score would say nothing),
+    else the verifier's score, coloured by level."""
+    if support.reason == VERBATIM:
+        return '<span class="support-badge support-quote" title="quote"></span>'
+    return f'<span class="support-badge support-{_level(support.score)}" title="{support.score:.2f}"></span>'
+
+
+def render_answer(text: str, citations: list[Citation], turn: int, support: list | None = None, *,
+                  status: str | None = None, notices: Sequence[str] = ()) -> str:
     """Chat message for an answer: escaped text, each known marker ``[n]`` a link to its source card.
 
-    With ``support`` (``Answer.support``), the i-th marker gets the i-th kept sentence's verifier score as a badge
-    (the answer text is those sentences in order, one marker each); markers after them (the "Sources differ" line)
-    get none. Every linked marker carries its article's date.
+    With ``support`` (``Answer.support``), the i-th marker gets the i-th kept sentence's badge (:func:`_badge`; the
+    answer text is those sentences in order, one marker each); markers after them (the "Sources differ" line) get
+    none. Every linked marker of a dated article carries its date. ``status`` adds the outcome label in front
+    (answered, partial, not found) and ``notices`` a note line each (a shortened question, an unverified LLM draft).
     """
     by_marker = {c.marker: c for c in citations}
     kept = [s for s in (support or []) if s.supported and s.markers]
     out, pos, seen = [], 0, 0
+    if status in OUTCOME_LABELS:
+        out.append(f'<span class="outcome outcome-{status}" title="{OUTCOME_LABELS[status]}"></span>')
     for m in _MARKER.finditer(text):
         n = int(m.group(1))
         cite = by_marker.get(n)
@@ -64,13 +80,13 @@ def render_answer(text: str, citations: list[Citation], turn: int, support: list
         out.append(md_text(text[pos:m.start()]))
         date = _human_date(cite.date)
         out.append(f'<a class="cite" href="#src-{turn}-{n}" title="Source {n}: {esc(cite.title)} ({esc(date)})">'
-                   f'[{n}]</a><span class="cite-date" title="{esc(date)}"></span>')
+                   f'[{n}]</a>' + (f'<span class="cite-date" title="{esc(date)}"></span>' if cite.date else ""))
         if seen < len(kept) and n in kept[seen].markers:
-            s = kept[seen]
-            out.append(f'<span class="support-badge support-{_level(s.score)}" title="{s.score:.2f}"></span>')
+            out.append(_badge(kept[seen]))
         seen += 1
         pos = m.end()
     out.append(md_text(text[pos:]))
+    out.extend(f"\n\n_{md_text('Note: ' + n)}_" for n in notices)
     return "".join(out)
 
 
@@ -166,10 +182,28 @@ def render_removed(result: Answer) -> str:
             f"verifier removed</summary><ul>{items}</ul></details>")
 
 
+def _outcome(result: Answer) -> str:
+    """The answer's outcome in a box styled by status: answered (with its confidence), partial or not found, and
+    why."""
+    status = result.status if result.status in OUTCOME_LABELS else "answered"
+    if status == "answered":
+        conf = f" (confidence {result.confidence:.2f})" if result.confidence is not None else ""
+        body = f"<b>Answered</b>{conf}. Each sentence quotes the source card with its number."
+    elif status == "partial":
+        body = (f"<b>Partial answer: {esc(result.reason or 'not clearly answered')}.</b> "
+                "These are the closest sentences in the articles.")
+    else:
+        body = (f"<b>Not found: {esc(result.reason or 'nothing in the articles answers it')}.</b> "
+                "The assistant says so instead of guessing.")
+    return f'<div class="src-outcome" data-status="{status}">{body}</div>'
+
+
 def render_section(result: Answer, turn: int, resolutions: dict[str, Any] | None = None) -> str:
     """The Sources panel section for one answer (``resolutions``: anchor -> Resolution, for a re-opened answer)."""
-    head = f'<p class="src-question">Q: {esc(result.question)}</p>'
-    notices = "".join(f'<p class="src-notice">Note: {esc(n)}</p>' for n in result.notices)
+    head = f'<p class="src-question">Q: {esc(_snippet(result.question, QUESTION_ECHO_CHARS))}</p>'
+    if result.rewritten_question and result.rewritten_question != result.question:
+        head += f'<p class="src-notice">Read with the conversation as: {esc(result.rewritten_question)}</p>'
+    notices = "".join(f'<p class="src-notice">Note: {esc(n)}</p>' for n in result.notices) + _outcome(result)
     if result.status == "not_found":
         near = "".join(
             f'<div class="src-card near" id="src-{turn}-near-{i}"><div class="src-head">{esc(p.title)}</div>'
@@ -177,19 +211,9 @@ def render_section(result: Answer, turn: int, resolutions: dict[str, Any] | None
             f'<p class="src-passage">{esc(_snippet(p.text))}</p></div>'
             for i, p in enumerate(result.passages[:5], 1)
         )
-        return (
-            head + notices
-            + f'<div class="src-abstain" data-status="not_found"><b>No answer: '
-              f'{esc(result.reason or "nothing in the articles answers it")}.</b> '
-              "The assistant says so instead of guessing."
-              f"<br><i>{esc(result.text)}</i></div>"
-            + (f"<h3>Closest passages considered</h3>{near}" if near else "<p>No passages were retrieved.</p>")
-            + render_removed(result)
-        )
-    if result.status == "partial":  # the evidence is shown, but flagged as not a clear answer
-        notices += (f'<div class="src-abstain" data-status="partial"><b>Partial answer: '
-                    f'{esc(result.reason or "not clearly answered")}.</b> '
-                    "These are the closest sentences in the articles.</div>")
+        return (head + notices
+                + (f"<h3>Closest passages considered</h3>{near}" if near else "<p>No passages were retrieved.</p>")
+                + render_removed(result))
     resolutions = resolutions or {}
     cards = "".join(render_citation(c, result.passages, turn, resolutions.get(c.anchor)) for c in result.citations)
     sort = ('<button class="src-sort" type="button" data-order="marker">Sort by date</button>'
@@ -200,7 +224,7 @@ def render_section(result: Answer, turn: int, resolutions: dict[str, Any] | None
 
 
 def render_error(question: str, message: str) -> str:
-    return f'<p class="src-question">Q: {esc(question)}</p><div class="src-error"><b>Error:</b> {esc(message)}</div>'
+    return f'<p class="src-question">Q: {esc(_snippet(question, QUESTION_ECHO_CHARS))}</p><div class="src-error"><b>Error:</b> {esc(message)}</div>'
 
 
 def render_panel(sections: list[tuple[str, str]]) -> str:
