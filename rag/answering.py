@@ -9,6 +9,7 @@ articles do say.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 
@@ -19,7 +20,7 @@ from rag.config import Settings
 from rag.conversation import check_history, resolve
 from rag.embed import vector_cache
 from rag.index import IndexSnapshot, load_index
-from rag.questions import QuestionInfo, analyse
+from rag.questions import analyse
 from rag.retrieve import fusion_from, hybrid_search
 from rag.types import Answer, Citation, RetrievedChunk, SentenceSupport
 from rag.verify import Verified, Verifier
@@ -85,7 +86,7 @@ def prepare(question: str, history: list[dict] | None, snapshot: IndexSnapshot, 
     if query != question:  # a follow-up: names come from the earlier turn
         extra = tuple(e for e in analyse(query).entities if e not in info.entities)
         if not info.entities:
-            info = QuestionInfo(query, info.answer_type, info.entities, info.terms, info.plural)
+            info = dataclasses.replace(info, text=query)
     return Prepared(query, qvec, passages, info, extra, question)
 
 

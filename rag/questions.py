@@ -75,6 +75,8 @@ class QuestionInfo:
     :param answer_type: one of :data:`ANSWER_TYPES`.
     :param entities: names and codes in the question ("Mate 80", "SMIC", "910C") that an answer must be about.
     :param terms: lower-cased content words (question words and function words removed).
+    :param items: for a list question, the kind its items must be when its plural noun says so ("which countries":
+        ``place``, "which vendors": ``organization``, "which executives": ``person``), else ``None``.
     """
 
     text: str
@@ -82,6 +84,7 @@ class QuestionInfo:
     entities: tuple[str, ...]
     terms: tuple[str, ...]
     plural: bool = False
+    items: str | None = None
 
 
 def _plural_noun(word: str) -> bool:
@@ -91,17 +94,34 @@ def _plural_noun(word: str) -> bool:
             and bool(re.fullmatch(r"[a-z][a-z-]*(?:ies|[^sui'’]s)", word)))
 
 
-def _wh_plural(q: str, modifiers: int = 1) -> bool:
-    """Whether the noun phrase after a leading which/what is plural ("which companies", "what Chinese firms"), looking
-    at most ``modifiers`` words past the first; an auxiliary ends the phrase ("what does the … cost")."""
+def _wh_plural_noun(q: str, modifiers: int = 1) -> str | None:
+    """The plural noun of the noun phrase after a leading which/what ("which companies", "what Chinese firms"),
+    looking at most ``modifiers`` words past the first; an auxiliary ends the phrase ("what does the … cost")."""
     m = re.search(r"\b(?:which|what)((?:\s+[\w'’-]+){1,%d})" % (modifiers + 1), q)
     for word in (m.group(1).split() if m else []):
         word = re.sub(r"[’']s?$", "", word)  # possessives: "which suppliers' parts"
         if word in _AUX:
-            return False
+            return None
         if _plural_noun(word):
-            return True
-    return False
+            return word
+    return None
+
+
+def _wh_plural(q: str, modifiers: int = 1) -> bool:
+    """Whether the noun phrase after a leading which/what is plural (:func:`_wh_plural_noun`)."""
+    return _wh_plural_noun(q, modifiers) is not None
+
+
+def list_items(question: str) -> str | None:
+    """The kind of item a list question asks for, from its plural noun (generic English nouns): ``place``
+    ("which European countries"), ``organization`` ("which vendors"), ``person`` ("which officials") or ``None``."""
+    q = question.strip().lower()
+    noun = _wh_plural_noun(q) or next(iter(re.findall(r"\b(?:list|name) (?:the |all )?(?:[\w-]+ )?([a-z-]+s)\b", q)), None)
+    if noun is None:
+        return None
+    if re.fullmatch(_PLACE_WORDS, noun):
+        return "place"
+    return None
 
 
 def answer_type(question: str) -> str:
@@ -130,7 +150,7 @@ def answer_type(question: str) -> str:
         return "list" if re.search(r"\b(?:people|executives|officials|analysts|engineers)\b", q) else "person"
     if re.match(rf"^where\b|.*\b(?:which|what|in what|in which) {_PLACE_WORDS}\b", q):
         return "list" if re.search(r"\b(?:cities|countries|provinces|districts|regions)\b", q) else "place"
-    if re.match(r"^(?:which|what|name)\b", q) and (_wh_plural(q) or re.search(r"\blist\b|\bname the\b", q)):
+    if re.match(r"^(?:which|what|name|list)\b", q) and (_wh_plural(q) or re.search(r"\blist\b|\bname the\b", q)):
         return "list"
     if _ORG_WORDS.search(q) and re.match(r"^(?:which|what|whose)\b", q):
         return "organization"
@@ -193,13 +213,16 @@ def analyse(question: str) -> QuestionInfo:
     terms = tuple(dict.fromkeys(w.lower() for w in words if w.lower() not in _QUESTION_WORDS))
     kind = answer_type(question)
     plural = kind == "list" or _wh_plural(question.lower(), modifiers=0)
-    return QuestionInfo(question, kind, entities(question), terms, plural)
+    items = list_items(question) if kind == "list" else None
+    return QuestionInfo(question, kind, entities(question), terms, plural, items)
 
 
-def has_type(sentence: str, kind: str, given: tuple[str, ...] = ()) -> bool:
+def has_type(sentence: str, kind: str, given: tuple[str, ...] = (), items: str | None = None) -> bool:
     """Whether ``sentence`` contains something of the expected answer type (spaCy entities; digits for numbers).
     An entity that is (part of) a name in ``given``, the question's own names, does not count: "Who is Christophe
-    Fouquet?" is not answered by his name, though "Which museum keeps Poland's relics?" is by "Museum of Poland"."""
+    Fouquet?" is not answered by his name, though "Which museum keeps Poland's relics?" is by "Museum of Poland".
+    A list whose ``items`` are of a kind (:func:`list_items`) needs an entity of that kind: "Which European countries
+    …?" is not answered by sentences about the European Union that name no country."""
     if kind in ("fact",):
         return True
     if kind == "reason":
@@ -207,6 +230,8 @@ def has_type(sentence: str, kind: str, given: tuple[str, ...] = ()) -> bool:
     asked = [fold(g).lower() for g in given]
     found = {e.label for e in nlp.entities(sentence)
              if not any(fold(e.text).lower() in g for g in asked)}
+    if kind == "list" and items is not None:
+        return bool(found & _TYPE_LABELS[items])
     if kind == "list":
         return len(names(sentence)) >= 2 or sentence.count(",") >= 2 or len(found & _NAME_LABELS) >= 1 and " and " in sentence
     if found & _TYPE_LABELS[kind]:

@@ -72,6 +72,19 @@ def test_only_a_plural_noun_after_which_or_what_asks_for_a_list():
     assert analyse("What did Acme Corp report in Q3 2024?").entities == ("Acme Corp", "Q3 2024")
 
 
+def test_a_list_of_places_needs_a_place():
+    # "Which European countries ...?" was answered by sentences about the European Union that name no country
+    info = analyse("Which European countries have restricted Huawei and ZTE equipment?")
+    assert info.answer_type == "list" and info.items == "place"
+    assert analyse("List the cities that host a fab.").items == "place"
+    assert analyse("Which vendors gain most?").items is None  # other lists keep the generic check
+    union = "The European Union, the Commission and its member states urge bans on Huawei and ZTE."
+    assert has_type(union, "list", info.entities)  # three names and commas: a list, but of no place
+    assert not has_type(union, "list", info.entities, info.items)
+    assert has_type("Germany and Sweden have set deadlines for removing Huawei and ZTE parts.", "list",
+                    info.entities, info.items)
+
+
 def test_numbers_as_values():
     values = nlp.number_values("60,000 and 60000 and 60k; $1.6 billion; 35%; three")
     assert values == [60000.0, 60000.0, 60000.0, 1.6e9, 35.0, 3.0]

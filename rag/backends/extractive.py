@@ -89,7 +89,7 @@ class Extractive:
     def typed(self, c: Candidate, info: QuestionInfo) -> bool:
         """Whether ``c`` holds the expected answer type (spaCy NER, checked once per candidate)."""
         if c.typed is None:
-            c.typed = has_type(c.text, info.answer_type, info.entities)
+            c.typed = has_type(c.text, info.answer_type, info.entities, info.items)
         return c.typed
 
     def _terms(self, text: str) -> list[str]:
@@ -246,14 +246,15 @@ class Extractive:
         m = model()
         status, reason = "answered", ""
         if lead.entities_in_doc < 1.0:
-            status, reason = "not_found", "the articles do not mention every name in the question"
+            status, reason = "not_found", ("the articles do not mention every name in the question" if info.entities
+                                           else "the articles do not mention every name the question refers back to")
         elif probability < m["partial_threshold"]:
             status, reason = "not_found", "no retrieved sentence answers it with enough evidence"
         elif probability < m["answer_threshold"] or not (lead.typed or info.answer_type in SOFT_TYPES):
             status = "partial"
             if not lead.typed and info.answer_type not in SOFT_TYPES:
-                reason = f"no {info.answer_type} in the closest sentences"
-            elif lead.entities_in_window < 1.0:
+                reason = f"no {info.items or info.answer_type} in the closest sentences"
+            elif info.entities and lead.entities_in_window < 1.0:  # a follow-up may name nothing itself
                 reason = "the closest sentences do not mention every name in the question together"
             else:
                 reason = "the closest sentences are related but may not answer it"
