@@ -75,9 +75,43 @@ def _segmenter():
     return pysbd.Segmenter(language="en", clean=False)
 
 
+WINDOW_CHARS = 4000
+"""Longest text given to pysbd at once. Its abbreviation pass re-scans the whole text once per match, so its time
+grows with the square of a paragraph's length (a 1.5 MB one-line file took more than 15 minutes); longer paragraphs
+are segmented window by window."""
+
+
 def _pysbd_sentences(paragraph: str) -> list[str]:
-    """pysbd's sentences of ``paragraph`` (its rule processor, without ``segment()``'s slow char-span pass)."""
-    return _segmenter().processor(paragraph).process()
+    """pysbd's sentences of ``paragraph`` (its rule processor, without ``segment()``'s slow char-span pass).
+
+    A paragraph longer than :data:`WINDOW_CHARS` is segmented in windows: each window's sentences are kept but for
+    the last, which the window's end may have cut, and the next window starts where that sentence starts. Time grows
+    linearly with length, and the sentences are pysbd's own (its rules look at a few words around a break)."""
+    process = lambda text: _segmenter().processor(text).process()  # noqa: E731
+    if len(paragraph) <= WINDOW_CHARS:
+        return process(paragraph)
+    out: list[str] = []
+    pos = 0
+    while pos < len(paragraph):
+        window = paragraph[pos : pos + WINDOW_CHARS]
+        pieces = process(window)
+        if pos + len(window) >= len(paragraph) or len(pieces) < 2:
+            out.extend(pieces)  # the paragraph's end, or one sentence longer than a window (kept as is)
+            pos += len(window)
+            continue
+        end = 0
+        for piece in pieces[:-1]:  # where the kept sentences end in the window
+            found = window.find(piece.strip(), end)
+            if found < 0:
+                break
+            end = found + len(piece.strip())
+        else:
+            out.extend(pieces[:-1])
+            pos += end
+            continue
+        out.extend(pieces)  # pysbd changed the text: keep the window as it segmented it
+        pos += len(window)
+    return out
 
 
 MIN_WORDS = 3

@@ -95,6 +95,22 @@ def test_fast_segmentation_splits_exactly_like_pysbd_segment():
         assert ours == reference, para
 
 
+def test_a_long_paragraph_is_segmented_in_windows_with_the_same_sentences(monkeypatch):
+    """pysbd's time grows with the square of a paragraph's length (a 1.5 MB one-line file: over 15 minutes; now
+    seconds), so paragraphs longer than WINDOW_CHARS go through it window by window; the sentences are the same as
+    pysbd's on the whole paragraph."""
+    from rag import chunk
+
+    paragraph = " ".join(" ".join(d.text.split()) for d in load_corpus(CORPUS).documents)[:20_000]
+    whole = [s.strip() for s in chunk._segmenter().processor(paragraph).process() if s.strip()]
+    calls = []
+    processor = chunk._segmenter().processor
+    monkeypatch.setattr(chunk._segmenter(), "processor", lambda text: calls.append(len(text)) or processor(text))
+    windowed = [s.strip() for s in chunk._pysbd_sentences(paragraph) if s.strip()]
+    assert len(calls) >= len(paragraph) // chunk.WINDOW_CHARS and max(calls) <= chunk.WINDOW_CHARS
+    assert windowed == whole and len(whole) > 80
+
+
 def test_parallel_chunking_equals_serial():
     """chunk_many in worker processes returns exactly the serial chunks, in document order."""
     from rag.chunk import chunk_many
