@@ -33,6 +33,8 @@ def clean_question(question: Any, max_chars: int) -> tuple[str, list[str]]:
     text = re.sub(r"\s+", " ", unicodedata.normalize("NFC", text)).strip()
     if not text:
         raise ConfigError("the question is empty; type a question about the articles")
+    if not any(ch.isalnum() for ch in text):  # "???", "🚢🚢": nothing to search for
+        raise ConfigError(f"the question has no words ({text[:40]!r}); type a question about the articles")
     if len(text) > max_chars:
         text = text[:max_chars].rsplit(" ", 1)[0] or text[:max_chars]
         notices.append(f"The question was longer than {max_chars} characters and was cut to its beginning.")

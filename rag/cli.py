@@ -107,10 +107,18 @@ def build(corpus_dir: str | None, index_dir: str | None, store: str | None) -> N
 @CORPUS
 @INDEX
 def status(corpus_dir: str | None, index_dir: str | None) -> None:
-    """Say whether the index exists and is up to date with the corpus."""
+    """Say whether the index exists and is up to date with the corpus.
+
+    Exit status: 0 up to date, 1 stale (the corpus changed since the build), 2 no usable index.
+    """
     from rag.api import index_status
 
-    click.echo(index_status(corpus_dir, index_dir).describe())
+    state = index_status(corpus_dir, index_dir)
+    click.echo(state.describe())
+    if not state.exists:
+        sys.exit(2)
+    if state.stale:
+        sys.exit(1)
 
 
 @main.command()
@@ -177,10 +185,11 @@ def ask(question: str, k: int | None, backend: str | None, sentences: int | None
         click.echo(json.dumps(result.to_dict(), indent=1, ensure_ascii=False))
         return
     for notice in result.notices:
-        click.echo(f"Note: {notice}", err=True)
-    # the three outcomes look different: a confident answer, a partial one (with why), or nothing found (with why)
+        click.echo(f"Note: {notice}")
+    # the three outcomes look different: a confident answer, a partial one (with why), or nothing found (with why);
+    # on stdout with the answer, so a log of stdout and stderr together keeps the order
     label = {"answered": "Answer", "partial": "Partial answer", "not_found": "Not found"}.get(result.status, "Answer")
-    click.echo(f"{label}{f' ({result.reason})' if result.reason else ''}:", err=True)
+    click.echo(f"{label}{f' ({result.reason})' if result.reason else ''}:")
     click.echo(result.text)
     if verbose and result.confidence is not None:
         click.echo(f"\nConfidence {result.confidence:.2f} (scorer: {result.scorer})")

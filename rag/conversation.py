@@ -21,11 +21,13 @@ def check_history(history: object) -> list[dict]:
     if history is None:
         return []
     if not isinstance(history, (list, tuple)):
-        raise ConfigError("history must be a list of {'role': 'user'|'assistant', 'content': str} messages")
+        raise ConfigError("history must be a list of {'role': 'user'|'assistant', 'content': str} messages "
+                          "('system' messages are accepted and ignored)")
     for i, msg in enumerate(history):
         if not isinstance(msg, dict) or msg.get("role") not in ("user", "assistant", "system") or not isinstance(
                 msg.get("content"), str):
-            raise ConfigError(f"history[{i}] must be a dict with role 'user' or 'assistant' and string content")
+            raise ConfigError(f"history[{i}] must be a dict with role 'user', 'assistant' or 'system' (ignored) "
+                              "and string content")
     return list(history)
 
 

@@ -10,7 +10,11 @@ import re
 import unicodedata
 from pathlib import Path
 
-UPLOAD_SUFFIXES = (".md", ".txt", ".html", ".htm", ".pdf")
+from rag.errors import DocumentError
+from rag.load import SUFFIXES, load_document
+
+UPLOAD_SUFFIXES = SUFFIXES
+"""What an upload may be: exactly what the loader indexes."""
 
 
 def safe_filename(name: str) -> str:
@@ -30,8 +34,9 @@ def safe_filename(name: str) -> str:
 def store_upload(src: str | Path, corpus_dir: str | Path, max_bytes: int) -> tuple[bool, str]:
     """Copy one uploaded file into ``corpus_dir`` (top level only). Returns (accepted, message for the user).
 
-    Never overwrites: an existing file with the same content is left alone, a different one makes the upload
-    take a numeric suffix (``name-1.md``)."""
+    The file is read as the build would read it (:func:`rag.load.load_document`), so one the build would skip is
+    refused with the reason. Never overwrites: an existing file with the same content is left alone, a different one
+    makes the upload take a numeric suffix (``name-1.md``)."""
     src = Path(src)
     shown = src.name
     name = safe_filename(src.name)
@@ -46,6 +51,10 @@ def store_upload(src: str | Path, corpus_dir: str | Path, max_bytes: int) -> tup
         return False, f"{shown}: rejected, {size / 2**20:.1f} MB is over the {max_bytes / 2**20:g} MB limit"
     if size == 0:
         return False, f"{shown}: rejected, the file is empty"
+    try:  # what the build would skip is refused here, before it lands in the corpus (not valid UTF-8, no text …)
+        load_document(src, src.parent)
+    except DocumentError as exc:
+        return False, f"{shown}: rejected, {exc.reason}"
     data = src.read_bytes()
     corpus = Path(corpus_dir).resolve()
     corpus.mkdir(parents=True, exist_ok=True)

@@ -42,3 +42,8 @@ class DocumentError(RagError):
 
 class BackendError(RagError):
     """An answering backend is unknown, not configured, or failed."""
+
+
+class BackendNotConfiguredError(BackendError, ConfigError):
+    """The chosen backend lacks its settings (a model path, a server URL): a :class:`BackendError` and, like any other
+    bad setting or input, a :class:`ConfigError`."""

@@ -144,6 +144,8 @@ def build_index(
     """
     started = time.perf_counter()
     corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
+    if not corpus_dir.is_dir():  # before the model and the lock: a mistyped path leaves no index folder behind
+        raise DocumentError(corpus_dir, "corpus folder does not exist")
     embedder = embedder or get_embedder()
     settings = chunker or ChunkerSettings(max_model_tokens=embedder.max_tokens)
     with _build_lock(index_dir):

@@ -125,6 +125,7 @@ def test_list_question_gets_several_items(real_index):
     ({"question": "chips?", "backend": "gpt-17"}, "backend must be one of"),
     ({"question": "chips?", "history": "not a list"}, "history must be a list"),
     ({"question": "chips?", "history": [{"role": "robot", "content": "x"}]}, "history\\[0\\]"),
+    ({"question": "chips?", "backend": "openai"}, "openai_base_url"), ({"question": "???"}, "no words"), ({"question": "\U0001f6a2\U0001f6a2 !"}, "no words"),
 ])
 def test_bad_input_is_a_clear_error(real_index, kwargs, message):
     with pytest.raises(ConfigError, match=message):

@@ -37,12 +37,17 @@ def test_ask_and_search_plain_and_json(runner, real_index):
 
 def test_check_status_and_stale_warning(runner, real_index, tmp_path):
     assert "OK:" in runner.invoke(main, ["check", "--index", str(real_index)]).output
-    assert "up to date" in runner.invoke(main, ["status", "--index", str(real_index), "--corpus", str(CORPUS)]).output
+    result = runner.invoke(main, ["status", "--index", str(real_index), "--corpus", str(CORPUS)])
+    assert "up to date" in result.output and result.exit_code == 0
     corpus = tmp_path / "c"
     shutil.copytree(CORPUS, corpus)
     (corpus / "new.txt").write_text("New Doc\n\nSomething else entirely.")
-    out = runner.invoke(main, ["status", "--index", str(real_index), "--corpus", str(corpus)]).output
+    result = runner.invoke(main, ["status", "--index", str(real_index), "--corpus", str(corpus)])
+    out = result.output
     assert "stale" in out and "new.txt" in out and "rag build" in out
+    assert result.exit_code == 1  # scripts can tell a stale index from a current one
+    result = runner.invoke(main, ["status", "--index", str(tmp_path / "none"), "--corpus", str(corpus)])
+    assert "No index yet" in result.output and result.exit_code == 2
 
 
 @pytest.mark.parametrize("args, message", [

@@ -287,3 +287,12 @@ def test_stored_text_vectors_that_do_not_fit_are_ignored(corpus_copy, tmp_path, 
     assert len(snap.text_vectors()) > 500
     snap.manifest["dim"], snap._text_vectors = 16, None  # as if the vectors had another width
     assert snap.text_vectors() == {} and "stored sentence vectors not used" in caplog.text
+
+
+def test_a_missing_corpus_folder_is_a_clear_error_and_leaves_no_index_folder(tmp_path):
+    from rag.errors import DocumentError
+
+    index = tmp_path / "index"
+    with pytest.raises(DocumentError, match="corpus folder does not exist"):
+        build_index(tmp_path / "no-such-corpus", index)  # raised before the model loads or the lock is taken
+    assert not index.exists()  # it once left index/.build.lock behind

@@ -257,6 +257,11 @@ def test_store_upload_checks_type_size_and_never_overwrites(tmp_path):
     assert (corpus / "report.md").read_text() == "old text" and (corpus / "report-1.md").read_text() == "new text"
     ok, msg = upload("..evil name.HTML", b"<p>hi</p>")
     assert ok and (corpus / "evil_name.html").exists()
+    # what the build would skip is refused before it lands in the corpus, with the build's reason
+    ok, msg = upload("caf.txt", "Caf\u00e9 prices rose.".encode("latin-1"))
+    assert not ok and "not valid UTF-8" in msg and not (corpus / "caf.txt").exists()
+    ok, msg = upload("notes.markdown", b"# Notes\n\nAcme makes chips.")  # every suffix the loader indexes
+    assert ok and (corpus / "notes.markdown").exists()
     assert sorted(p.name for p in tmp_path.rglob("*") if p.parent not in (corpus, incoming) and p.is_file()) == []
 
 
