@@ -24,6 +24,13 @@ _TYPE_LABELS = {
     "organization": {"ORG"},
     "place": {"GPE", "LOC", "FAC"},
 }
+# An amount in a currency spaCy's small model reads as a plain number ("19 million euros", "EUR 19 million": CARDINAL;
+# "$19 million", "300 pounds", "5,000 yen": MONEY): currency names and ISO 4217 codes, generic English.
+_AMOUNT = r"\d[\d,.]*(?:\s+(?:thousand|million|billion|trillion))?"
+_MONEY_TEXT = re.compile(
+    rf"\b{_AMOUNT}\s+(?:[Ee]uros?|[Dd]ollars?|[Pp]ounds?|yen|yuan|renminbi|won|rupees?|francs?|kronor|kroner|krona|"
+    rf"krone|rubles?|roubles?|pesos?|reais|lira|rand|ringgit|baht|shekels?|zlotys?|forints?)\b|"
+    rf"\b(?:EUR|USD|GBP|JPY|CNY|RMB|KRW|INR|CHF|SEK|NOK|DKK|AUD|CAD|HKD|TWD|SGD)\s?{_AMOUNT}|\b{_AMOUNT}\s?(?:EUR|USD|GBP)\b")
 _NAME_LABELS = {"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW"}
 # Generic English causal connectives: a "why" question needs a sentence that gives a cause or a purpose.
 _REASON = re.compile(r"\b(?:because|due to|as a result|result of|in order to|aim(?:ed|s|ing)? (?:at|to)|driven by|amid|"
@@ -235,6 +242,8 @@ def has_type(sentence: str, kind: str, given: tuple[str, ...] = (), items: str |
     if kind == "list":
         return len(names(sentence)) >= 2 or sentence.count(",") >= 2 or len(found & _NAME_LABELS) >= 1 and " and " in sentence
     if found & _TYPE_LABELS[kind]:
+        return True
+    if kind in ("money", "number") and _MONEY_TEXT.search(sentence):
         return True
     if kind == "number":  # "5nm", "2.75 GHz", "1,131": spaCy leaves some measurements unlabelled
         return bool(nlp.number_values(sentence, words=False))

@@ -101,3 +101,12 @@ def test_a_sentence_initial_common_word_is_not_taken_for_a_name():
     assert analyse("Her second film was released by which studio?").entities == ()
     assert analyse("Huawei unveiled which chip in 2025?").entities == ("Huawei", "2025")  # a name stays one
     assert analyse("Germany set which deadline for Huawei?").entities == ("Germany", "Huawei")
+
+
+def test_amounts_in_euros_are_money():
+    # spaCy's small model reads "19 million euros" and "EUR 19 million" as plain numbers ("$19 million" as money), so
+    # "How much will the hub cost?" was partial with "no money in the closest sentences" while quoting the amount
+    for sentence in ("The hub will cost 19 million euros.", "It paid EUR 19 million.", "The bill came to 250 euros."):
+        assert has_type(sentence, "money"), sentence
+    for sentence in ("It sold 40 million units.", "The pound fell against the dollar.", "Sales rose 4% in euro terms."):
+        assert not has_type(sentence, "money"), sentence
