@@ -141,6 +141,9 @@ def answer_type(question: str) -> str:
     if re.search(r"\b(?:what|which) (?:percentage|percent|share|proportion|fraction|portion)\b|\bhow much of\b|"
                  r"\bwhat cut\b", q):
         return "percent"
+    if re.search(r"\bhow much\b.*\b(?:rise|rose|risen|fall|fell|fallen|increased?|grow|grew|grown|drop(?:ped)?|"
+                 r"declined?|jump(?:ed)?|climb(?:ed)?|shr[iau]nk|change[ds]?)\b", q):
+        return "number"  # a change ("How much did fuel costs rise?"): a number or a percentage, not an amount of money
     if re.match(r"^when\b|.*\b(?:what|which) (?:year|date|month|day|quarter|time|week)\b|.*\b(?:by|since|until) when\b|"
                 r".*\bin (?:what|which) (?:year|month|quarter)\b|.*\bhow long ago\b", q):
         return "date"

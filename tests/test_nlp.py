@@ -60,6 +60,9 @@ def test_an_amount_of_money_is_asked_after_a_possessive_too():
                      "What were its profits in 2024?", "What is the price of the phone?"):
         assert answer_type(question) == "money", question
     assert answer_type("What is the sales pitch of Acme?") != "money"
+    # a change is a number or a percentage, even when the thing that changed is a cost
+    for question in ("How much did diesel fuel costs rise?", "How much did revenue grow in 2024?"):
+        assert answer_type(question) == "number", question
 
 
 def test_only_a_plural_noun_after_which_or_what_asks_for_a_list():
