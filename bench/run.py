@@ -5,6 +5,7 @@ LangChain tutorial pipeline as a peer. Sections ending in ``_torch`` rerun a sec
 Each section runs in its own subprocess so that its peak memory (ru_maxrss) is its own.
 
     python bench/run.py                      # corpus, embedding, peer sections (a few minutes on 2 cores)
+    python bench/run.py --scifact            # + SciFact as a corpus (5,183 files) on each embedder: the whole table
     python bench/run.py --scale --vectors    # + SciFact as a corpus (5,183 files) and tens of thousands of chunks
                                              #   (SciFact, NFCorpus, Python docs HTML)
                                              #   and the vector index alone from 10k to 1M vectors
@@ -469,7 +470,10 @@ def summary(results: dict) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--section", choices=sorted(SECTIONS), help="run one section in this process and print JSON")
-    ap.add_argument("--scale", action="store_true", help="also run the tens-of-thousands-of-chunks corpus")
+    ap.add_argument("--scifact", action="store_true",
+                    help="also build SciFact as a corpus (5,183 files) on each embedder: the table's SciFact rows")
+    ap.add_argument("--scale", action="store_true",
+                    help="also run SciFact (as --scifact) and the tens-of-thousands-of-chunks corpus")
     ap.add_argument("--vectors", action="store_true", help="also run the 10k..1M vector index benchmark")
     ap.add_argument("--quick", action="store_true", help="tiny inputs (seconds, for CI)")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "latest.json"))
@@ -478,7 +482,8 @@ def main() -> None:
         print(json.dumps(SECTIONS[args.section](args.quick)))
         return
     names = (["corpus", "corpus_torch", "cold_start", "cold_start_torch", "embedding", "peer"]
-             + (["scifact", "scifact_torch", "scifact_int8", "scale"] if args.scale else [])
+             + (["scifact", "scifact_torch", "scifact_int8"] if args.scale or args.scifact else [])
+             + (["scale"] if args.scale else [])
              + (["vectors"] if args.vectors else []))
     results = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}, "quick": args.quick}
     for name in names:

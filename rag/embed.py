@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
 import threading
 from collections import OrderedDict
@@ -86,10 +87,26 @@ def cpu_has_amx() -> bool:
     return bool(cpu_flags() & {"amx_bf16", "amx_int8", "amx_tile"})
 
 
-def resolve_precision(precision: str) -> str:
+def openvino_off_amx() -> bool:
+    """True where the CPU advertises AMX and OpenVINO is kept off it (:func:`rag.export.limit_cpu_isa`)."""
+    from rag.export import AMX_ENV
+
+    return cpu_has_amx() and os.environ.get(AMX_ENV) != "1"
+
+
+def resolve_precision(precision: str, runtime: str = "torch") -> str:
+    """``auto`` made concrete for ``runtime`` (``torch`` or ``openvino``): bf16 where the CPU has native bf16, else fp32.
+
+    OpenVINO kept off AMX is the exception: on a Xeon VM that advertises AMX, its bf16 kernels without AMX ran slower
+    than fp32 (every bundled chunk: 36 against 52 chunks/s, queries 3.1 ms either way; README, Benchmarks), so
+    ``auto`` is fp32 there. PyTorch uses AMX on such CPUs, and bf16 stays its ``auto``."""
     if precision not in PRECISIONS:
         raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
-    return ("bf16" if cpu_has_bf16() else "fp32") if precision == "auto" else precision
+    if precision != "auto":
+        return precision
+    if runtime == "openvino" and openvino_off_amx():
+        return "fp32"
+    return "bf16" if cpu_has_bf16() else "fp32"
 
 
 class WordPieceCounter:
@@ -184,7 +201,8 @@ def get_embedder(name: str = "minilm", precision: str = "auto") -> Embedder:
     """The embedder called ``name`` (one of :data:`EMBEDDERS`), loaded once per process."""
     if name not in EMBEDDERS:
         raise ConfigError(f"unknown embedder {name!r}; choose one of: {', '.join(EMBEDDERS)}")
-    precision = resolve_precision(precision) if name != "hash" else "fp32"
+    precision = resolve_precision(precision, "torch" if name == "minilm-torch" else "openvino") if name != "hash" \
+        else "fp32"
     check_precision(name, precision)
     with _cache_lock:
         if (name, precision) not in _cache:

@@ -53,7 +53,7 @@ class OpenVINOEmbedder:
 
         from rag.export import MAX_SEQ_LENGTH, ensure_exported, openvino_core, source_model_dir
 
-        self.precision = resolve_precision(precision)
+        self.precision = resolve_precision(precision, "openvino")
         if self.precision == "int8":
             onnx_path = Path(int8_dir) / INT8_MODEL
             if not onnx_path.exists():
