@@ -8,7 +8,7 @@ Backends sit behind :func:`get_embedder`:
   runs it in bfloat16 where the CPU has native bf16 instructions (avx512_bf16 or amx_bf16; cosine to the fp32
   PyTorch vectors >= 0.9999 on every corpus chunk, about 2x the fp32 throughput) and in float32 elsewhere;
   ``precision="int8"`` (an option) runs a quantised copy of the graph (:data:`rag.embed_openvino.INT8_DIR`).
-  OpenVINO was chosen over ONNX Runtime by measurement on this CPU (README, Benchmarks).
+  OpenVINO was chosen over ONNX Runtime by measurement on this CPU (docs/benchmark-history.md).
 - ``minilm-torch`` (:mod:`rag.embed_torch`): the same model through sentence-transformers and PyTorch, the reference
   the export is checked against (``tests/test_embed.py``); bf16 or fp32 like ``minilm``.
 - ``hash``: a deterministic bag-of-words hashing embedder for fast plumbing tests only (no model, no quality).
@@ -98,7 +98,7 @@ def resolve_precision(precision: str, runtime: str = "torch") -> str:
     """``auto`` made concrete for ``runtime`` (``torch`` or ``openvino``): bf16 where the CPU has native bf16, else fp32.
 
     OpenVINO kept off AMX is the exception: on a Xeon VM that advertises AMX, its bf16 kernels without AMX ran slower
-    than fp32 (every bundled chunk: 36 against 52 chunks/s, queries 3.1 ms either way; README, Benchmarks), so
+    than fp32 (every bundled chunk: 36-39 against 52-56 chunks/s in two runs, queries about 3 ms either way; README, Benchmarks), so
     ``auto`` is fp32 there. PyTorch uses AMX on such CPUs, and bf16 stays its ``auto``."""
     if precision not in PRECISIONS:
         raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")

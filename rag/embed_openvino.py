@@ -26,7 +26,7 @@ INT8_MODEL = "model.xml"
 """``precision = "int8"``: the graph quantised to int8 weights and activations by ``train/quantize_embedder.py``
 (NNCF post-training quantisation, then quantisation-aware distillation to the float32 model), shipped as OpenVINO IR.
 It builds about 1.4x faster than bf16 with nDCG@10 within a fraction of a point, but its vectors are further from
-float32 than bf16's (README, Benchmarks), so it is an option, not the default."""
+float32 than bf16's (docs/benchmark-history.md), so it is an option, not the default."""
 INT8_KEY = "openvino-int8-qat"
 """The int8 model's part of :attr:`OpenVINOEmbedder.key`. ``openvino-int8`` was the first, post-training-only model:
 indexes built with it are rebuilt (their vectors came from other weights)."""
@@ -38,7 +38,7 @@ OTHER_PATHS = 'or choose precision "fp32", or the PyTorch embedder with RAG_EMBE
 """The rest of the advice when this embedder computes wrong vectors (after :func:`rag.export.isa_remedy`)."""
 GROUP_TOKENS = 512
 """A query-time request holds texts of similar length (sorted first) up to this many padded word pieces: 25
-sentences 90 ms and 100 words 42 ms, against 100 and 49 ms in fixed groups of 8 texts (README, Benchmarks)."""
+sentences 90 ms and 100 words 42 ms, against 100 and 49 ms in fixed groups of 8 texts (docs/benchmark-history.md)."""
 
 
 class OpenVINOEmbedder:
@@ -72,7 +72,7 @@ class OpenVINOEmbedder:
         self.token_counter = WordPieceCounter(tokenizer_file)
         self._core = core = openvino_core()
         self._onnx_path = str(onnx_path)
-        # Two compilations of the same graph, by measurement on 2 cores (README, Benchmarks): a query and what an
+        # Two compilations of the same graph, by measurement on 2 cores (docs/benchmark-history.md): a query and what an
         # answer embeds (its candidate sentences, a passage's words) run on the LATENCY one (one stream using every
         # core: 2.7 ms per query, against 4.6 ms on one thread); large index builds run on the THROUGHPUT one (one
         # single-thread stream per core, all busy at once), compiled on the first build with QUEUE_MIN_TEXTS long

@@ -13,7 +13,7 @@ The vectors need no warm-up for those corpora: ``rag build`` embeds their senten
 (:func:`rag.embed.vector_cache`), ``rag ask`` and ``rag.answer()`` included.
 
 Measured on the bundled corpus (826 sentences): 7-8 s of background work, after which the bench's extractive answer
-p50 is about 32 ms instead of 56-86 ms when each sentence is met for the first time (README, Benchmarks).
+p50 is about 32 ms instead of 56-86 ms when each sentence is met for the first time (docs/benchmark-history.md).
 """
 
 from __future__ import annotations

@@ -229,7 +229,7 @@ the numbers are stored and computed in int8.
 {steps}- **File:** `model.xml` + `model.bin` ({size:.1f} MB).
 - **Fidelity:** cosine to the float32 graph on the bundled corpus's {cos['chunks']} chunks (never trained or tuned
   on): min {cos['min']}, mean {cos['mean']}; on the {val['texts']} validation texts kept out of the distillation:
-  min {val['min']}, mean {val['mean']}. BEIR test nDCG@10 and speed against bf16: README, Benchmarks.
+  min {val['min']}, mean {val['mean']}. BEIR test nDCG@10 and speed against bf16: docs/benchmark-history.md.
 - **Reproduce:** `pip install nncf=={facts['nncf']} && python train/quantize_embedder.py` (seeded; on another CPU
   the float arithmetic, and so the last digits, may differ).
 """
