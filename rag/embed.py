@@ -95,11 +95,12 @@ def openvino_off_amx() -> bool:
 
 
 def resolve_precision(precision: str, runtime: str = "torch") -> str:
-    """``auto`` made concrete for ``runtime`` (``torch`` or ``openvino``): bf16 where the CPU has native bf16, else fp32.
+    """``auto`` made concrete for ``runtime`` (``torch`` or ``openvino``): bf16 where the CPU has native bf16, else
+    fp32.
 
     OpenVINO kept off AMX is the exception: on a Xeon VM that advertises AMX, its bf16 kernels without AMX ran slower
-    than fp32 (every bundled chunk: 36-39 against 52-56 chunks/s in two runs, queries about 3 ms either way; README, Benchmarks), so
-    ``auto`` is fp32 there. PyTorch uses AMX on such CPUs, and bf16 stays its ``auto``."""
+    than fp32 (every bundled chunk: 36-39 against 52-56 chunks/s in two runs, queries about 3 ms either way; README,
+    Benchmarks), so ``auto`` is fp32 there. PyTorch uses AMX on such CPUs, and bf16 stays its ``auto``."""
     if precision not in PRECISIONS:
         raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
     if precision != "auto":

@@ -76,7 +76,8 @@ def _llama_runnable(settings: Settings):
     from langchain_core.runnables import RunnableGenerator
 
     if not settings.llama_configured:
-        raise BackendNotConfiguredError("the llama-cpp backend needs llm_model_path (RAG_LLM_MODEL_PATH) pointing to a GGUF file")
+        raise BackendNotConfiguredError("the llama-cpp backend needs llm_model_path (RAG_LLM_MODEL_PATH) pointing to "
+                                        "a GGUF file")
     model = _llama(settings.llm_model_path, settings.llm_context)
 
     def generate(inputs: Iterator) -> Iterator[str]:
@@ -105,7 +106,7 @@ def _chat_openai(base_url: str, model: str, api_key: str, max_tokens: int, timeo
 def _openai_runnable(settings: Settings):
     if not settings.openai_configured:
         raise BackendNotConfiguredError("the openai backend needs openai_base_url and openai_model "
-                           "(RAG_OPENAI_BASE_URL, RAG_OPENAI_MODEL)")
+                                        "(RAG_OPENAI_BASE_URL, RAG_OPENAI_MODEL)")
     return _chat_openai(settings.openai_base_url, settings.openai_model, settings.openai_api_key,
                         settings.llm_max_tokens, settings.llm_timeout, settings.llm_retries)
 

@@ -28,7 +28,7 @@ _TYPE_LABELS = {
 # "$19 million", "300 pounds", "5,000 yen": MONEY): currency names and ISO 4217 codes, generic English.
 _AMOUNT = r"\d[\d,.]*(?:\s+(?:thousand|million|billion|trillion))?"
 _MONEY_TEXT = re.compile(
-    rf"\b{_AMOUNT}\s+(?:[Ee]uros?|[Dd]ollars?|[Pp]ounds?|yen|yuan|renminbi|won|rupees?|francs?|kronor|kroner|krona|"
+    rf"\b{_AMOUNT}\s+(?:[Ee]uros?|[Dd]ollars?|[Pp]ounds?|yen|yuan|renminbi|rupees?|francs?|kronor|kroner|krona|"
     rf"krone|rubles?|roubles?|pesos?|reais|lira|rand|ringgit|baht|shekels?|zlotys?|forints?)\b|"
     rf"\b(?:EUR|USD|GBP|JPY|CNY|RMB|KRW|INR|CHF|SEK|NOK|DKK|AUD|CAD|HKD|TWD|SGD)\s?{_AMOUNT}|\b{_AMOUNT}\s?(?:EUR|USD|GBP)\b")
 _NAME_LABELS = {"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW"}

@@ -188,7 +188,7 @@ def _outcome(result: Answer) -> str:
     status = result.status if result.status in OUTCOME_LABELS else "answered"
     if status == "answered":
         conf = f" (confidence {result.confidence:.2f})" if result.confidence is not None else ""
-        body = f"<b>Answered</b>{conf}. Each sentence quotes the source card with its number."
+        body = f"<b>Answered</b>{conf}. Each sentence cites the source card with its number."
     elif status == "partial":
         body = (f"<b>Partial answer: {esc(result.reason or 'not clearly answered')}.</b> "
                 "These are the closest sentences in the articles.")
@@ -224,7 +224,8 @@ def render_section(result: Answer, turn: int, resolutions: dict[str, Any] | None
 
 
 def render_error(question: str, message: str) -> str:
-    return f'<p class="src-question">Q: {esc(_snippet(question, QUESTION_ECHO_CHARS))}</p><div class="src-error"><b>Error:</b> {esc(message)}</div>'
+    return (f'<p class="src-question">Q: {esc(_snippet(question, QUESTION_ECHO_CHARS))}</p>'
+            f'<div class="src-error"><b>Error:</b> {esc(message)}</div>')
 
 
 def render_panel(sections: list[tuple[str, str]]) -> str:
