@@ -95,23 +95,25 @@ def _pysbd_sentences(paragraph: str) -> list[str]:
     while pos < len(paragraph):
         window = paragraph[pos : pos + WINDOW_CHARS]
         pieces = process(window)
-        if pos + len(window) >= len(paragraph) or len(pieces) < 2:
-            out.extend(pieces)  # the paragraph's end, or one sentence longer than a window (kept as is)
-            pos += len(window)
-            continue
-        end = 0
-        for piece in pieces[:-1]:  # where the kept sentences end in the window
-            found = window.find(piece.strip(), end)
-            if found < 0:
-                break
-            end = found + len(piece.strip())
-        else:
+        end = _end_of(window, pieces[:-1]) if pos + len(window) < len(paragraph) else 0
+        if end > 0:  # keep all but the last sentence; the next window starts where it starts
             out.extend(pieces[:-1])
             pos += end
-            continue
-        out.extend(pieces)  # pysbd changed the text: keep the window as it segmented it
-        pos += len(window)
+        else:  # the paragraph's end, one sentence longer than a window, or text pysbd changed: the window as is
+            out.extend(pieces)
+            pos += len(window)
     return out
+
+
+def _end_of(window: str, pieces: list[str]) -> int:
+    """Where ``pieces`` (pysbd's sentences of ``window``, in order) end in it; 0 when one cannot be found."""
+    end = 0
+    for piece in pieces:
+        found = window.find(piece.strip(), end)
+        if found < 0:
+            return 0
+        end = found + len(piece.strip())
+    return end
 
 
 MIN_WORDS = 3

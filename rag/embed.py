@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import re
 import threading
 from collections import OrderedDict
@@ -87,13 +86,6 @@ def cpu_has_amx() -> bool:
     return bool(cpu_flags() & {"amx_bf16", "amx_int8", "amx_tile"})
 
 
-def openvino_off_amx() -> bool:
-    """True where the CPU advertises AMX and OpenVINO is kept off it (:func:`rag.export.limit_cpu_isa`)."""
-    from rag.export import AMX_ENV
-
-    return cpu_has_amx() and os.environ.get(AMX_ENV) != "1"
-
-
 def resolve_precision(precision: str, runtime: str = "torch") -> str:
     """``auto`` made concrete for ``runtime`` (``torch`` or ``openvino``): bf16 where the CPU has native bf16, else
     fp32.
@@ -105,8 +97,11 @@ def resolve_precision(precision: str, runtime: str = "torch") -> str:
         raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
     if precision != "auto":
         return precision
-    if runtime == "openvino" and openvino_off_amx():
-        return "fp32"
+    if runtime == "openvino":
+        from rag.export import openvino_kept_off_amx
+
+        if openvino_kept_off_amx():
+            return "fp32"
     return "bf16" if cpu_has_bf16() else "fp32"
 
 

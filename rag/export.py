@@ -66,10 +66,15 @@ def limit_cpu_isa() -> None:
     always matched PyTorch float32 (cosine 0.99998); the answer scorers gave the same scores in the runs checked.
     oneDNN reads the limit once, at its first use, so this runs before OpenVINO is imported (:func:`openvino_core`).
     Machines without AMX are untouched."""
+    if ISA_ENV not in os.environ and openvino_kept_off_amx():
+        os.environ[ISA_ENV] = ISA_WITHOUT_AMX
+
+
+def openvino_kept_off_amx() -> bool:
+    """Whether the CPU advertises AMX and OpenVINO is not allowed to use it (:data:`AMX_ENV` unset)."""
     from rag.embed import cpu_has_amx
 
-    if ISA_ENV not in os.environ and os.environ.get(AMX_ENV) != "1" and cpu_has_amx():
-        os.environ[ISA_ENV] = ISA_WITHOUT_AMX
+    return os.environ.get(AMX_ENV) != "1" and cpu_has_amx()
 
 
 def isa_remedy() -> str:
