@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE := 1
 # user processes, and --no-cache-dir keeps pip from reusing a wheel built with other flags.
 LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF
 
-.PHONY: setup setup-llm run build test test-core test-llm bench eval clean
+.PHONY: setup setup-llm run build test test-fast test-core test-llm bench eval clean lint
 
 # The app and its core tests: no llama.cpp compile (minutes). `setup-llm` adds the local-LLM extra.
 setup: $(VENV)/.installed
@@ -23,7 +23,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PY) -m pip install -q torch==2.13.0
 	$(PY) -m pip install -q -e ".[dev]"
 	$(PY) -m pip check
-	$(PY) -m rag.export
+	$(PY) -m rag.encoders.export
 	touch $@
 
 $(VENV)/.llm-installed: $(VENV)/.installed
@@ -40,12 +40,23 @@ run: build
 # Everything; the core tests run (and report) before llama.cpp is compiled for the LLM tests.
 test: test-core test-llm
 
-# Tests marked `llm` need the llm extra; their two modules import it at collection time, so they are left out too.
+# Tests marked `llm` need the llm extra (make setup-llm); the two modules that hold nothing else are left out too.
+LLM_ONLY := --ignore=tests/answering/test_llm.py --ignore=tests/answering/test_llm_stream.py
 test-core: setup
-	$(PY) -m pytest -m "not llm" --ignore=tests/test_llm.py --ignore=tests/test_llm_stream.py
+	$(PY) -m pytest -m "not llm" $(LLM_ONLY)
+
+# The quick loop: no real MiniLM index, no server, no browser, no LLM, nothing else marked slow (markers in
+# pyproject.toml, set from fixtures in tests/conftest.py).
+test-fast: setup
+	$(PY) -m pytest -m "not (slow or real_index or network or browser or llm)" $(LLM_ONLY)
 
 test-llm: setup-llm
 	$(PY) -m pytest -m llm
+
+# The layer contract and the type check alone (the test suite runs both too: tests/repo/test_architecture.py).
+lint: setup
+	$(VENV)/bin/lint-imports
+	$(PY) -m mypy
 
 eval: build
 	$(RAG) eval

@@ -27,17 +27,17 @@ def main() -> None:
     args = ap.parse_args()
     from pymilvus import DataType, Function, FunctionType
 
-    from rag.beir import BeirStack
-    from rag.chunk import Chunker, ChunkerSettings
-    from rag.stores.milvus_store import MilvusStore
-    from rag.sparse import BM25Index
+    from rag.app.beir import BeirStack
+    from rag.index.sparse import BM25Index
+    from rag.index.stores.milvus_store import MilvusStore
+    from rag.ingest.chunk import Chunker, ChunkerSettings
 
     t = time.perf_counter()
     stack = BeirStack(args.beir, max_queries=args.max_queries, cache_dir=args.cache)
     results = {"faiss+bm25s": stack.score()}
     print(json.dumps({"stack_s": round(time.perf_counter() - t, 1), "queries": len(stack.queries)}), flush=True)
     vectors = np.ascontiguousarray(stack.dense.index.reconstruct_n(0, stack.dense.size))
-    from rag.beir import read_beir
+    from rag.app.beir import read_beir
 
     docs, _, _ = read_beir(args.beir)
     chunker = Chunker(ChunkerSettings(max_model_tokens=stack.embedder.max_tokens), stack.embedder.count_tokens)

@@ -1,6 +1,6 @@
 """Fit the extractive backend's answerability model on the DEV split and write rag/answerability.json.
 
-The model is a scikit-learn logistic regression over the evidence features in ``rag.backends.answerability.FEATURES``
+The model is a scikit-learn logistic regression over the evidence features in ``rag.answering.backends.answerability.FEATURES``
 (similarity, focus-term coverage, answer type found by spaCy NER, names consistent with the article and with the
 sentence window, how specific a question name missing beside the lead is, retrieval score) and the learned answer
 scorer's score (``rag/scorer.py``), standardised, L2-regularised. Choices made on dev by leave-one-out: the weight of
@@ -28,16 +28,16 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.answering import prepare, vector_cache
-from rag.backends.answerability import FEATURES, MODEL_PATH
-from rag.backends.extractive import SOFT_TYPES, Extractive
-from rag.config import load_settings
-from rag.evaluate import fact_found, load_qa
+from rag.answering.backends.answerability import FEATURES, MODEL_PATH
+from rag.answering.backends.extractive import SOFT_TYPES, Extractive
+from rag.answering.pipeline import prepare, vector_cache
+from rag.app.evaluate import fact_found, load_qa
+from rag.core.config import load_settings
 
 SCORER = "logistic-evidence-v5"
 SCORE_FEATURES = ("answer_score", "top_answer_score")
 NAME_FEATURES = ("missing_name_sentence", "missing_name_window")
-from rag.index import load_index
+from rag.index.snapshot import load_index
 
 
 def fit(X: np.ndarray, y: np.ndarray, c: float):
@@ -74,7 +74,7 @@ def main() -> None:
         sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "train"))
         from answer_scorer import DEV_FOLDS, dev_fold
 
-        from rag.scorer import ANSWER_TOKENS, CrossEncoder
+        from rag.encoders.scorer import ANSWER_TOKENS, CrossEncoder
 
         if len(args.fold_scorers) != DEV_FOLDS:
             raise SystemExit(f"--fold-scorers needs {DEV_FOLDS} folders (train/answer_scorer.py --stage dev)")

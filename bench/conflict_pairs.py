@@ -1,6 +1,6 @@
 """Conflict detection: build the candidate pairs to label, and score the labelled pairs (precision / recall).
 
-A candidate pair is what :func:`rag.conflicts.find_conflicts` weighs at answer time: a figure in a cited sentence
+A candidate pair is what :func:`rag.trust.conflicts.find_conflicts` weighs at answer time: a figure in a cited sentence
 and a compatible figure (same kind and unit, different value) in a sentence of another retrieved article.
 
     python bench/conflict_pairs.py candidates --questions Q.txt > new.jsonl   # pairs to label by hand
@@ -25,8 +25,8 @@ PAIRS = ROOT / "tests" / "data" / "conflict_pairs.jsonl"
 
 
 def _setup(index: str):
-    from rag.answering import vector_cache
-    from rag.index import load_index
+    from rag.answering.pipeline import vector_cache
+    from rag.index.snapshot import load_index
 
     snapshot = load_index(index)
     return snapshot, vector_cache(snapshot)
@@ -34,7 +34,7 @@ def _setup(index: str):
 
 def candidates(questions: list[str], index: str) -> None:
     from rag import answer
-    from rag.conflicts import candidate_pairs, pair_features
+    from rag.trust.conflicts import candidate_pairs, pair_features
 
     snapshot, embed = _setup(index)
     for q in questions:
@@ -51,7 +51,7 @@ def candidates(questions: list[str], index: str) -> None:
 
 
 def _features(rows: list[dict], embed):
-    from rag.conflicts import _compatible, mentions, pair_features
+    from rag.trust.conflicts import _compatible, mentions, pair_features
 
     out = []
     for r in rows:
@@ -77,7 +77,7 @@ def _prf(rows, feats, weights, threshold):
 
 
 def score(split: str | None, tune: bool, index: str) -> None:
-    from rag import conflicts
+    from rag.trust import conflicts
 
     rows = [json.loads(line) for line in PAIRS.read_text(encoding="utf-8").splitlines() if line.strip()]
     _, embed = _setup(index)

@@ -40,8 +40,8 @@ def free_port() -> int:
 def run(clients: int = 20, seconds: float = 60.0, rebuilds: int = 1) -> dict:
     from gradio_client import Client
 
-    from rag.api import build_index
-    from rag.evaluate import percentile
+    from rag.app.api import build_index
+    from rag.app.evaluate import percentile
     from ui.app import launch
 
     work = Path(tempfile.mkdtemp())

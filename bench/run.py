@@ -40,7 +40,7 @@ PY_DOCS = Path("/usr/share/doc/python3.11/html")
 
 
 def pct(values: list[float], q: float) -> float:
-    from rag.evaluate import percentile
+    from rag.app.evaluate import percentile
 
     return percentile(values, q)
 
@@ -50,7 +50,7 @@ def peak_mb() -> float:
 
 
 def questions(quick: bool) -> list:
-    from rag.evaluate import load_qa
+    from rag.app.evaluate import load_qa
 
     items = [q for q in load_qa(QA) if not q.history]
     return items[:12] if quick else items
@@ -60,14 +60,14 @@ def questions(quick: bool) -> list:
 
 def section_corpus(quick: bool) -> dict:
     """Build, incremental rebuild, search/answer latency on the bundled corpus."""
-    from rag.api import answer, build_index, search
+    from rag.app.api import answer, build_index, search
 
     work = Path(tempfile.mkdtemp())
     corpus = work / "corpus"
     shutil.copytree(ROOT / "corpus", corpus)
     t = time.perf_counter()
-    from rag.config import load_settings
-    from rag.embed import get_embedder
+    from rag.core.config import load_settings
+    from rag.encoders.registry import get_embedder
 
     embedder = get_embedder(load_settings().embedder)  # RAG_EMBEDDER=minilm-torch for the PyTorch path
     model_load = time.perf_counter() - t
@@ -85,10 +85,10 @@ def section_corpus(quick: bool) -> dict:
         t = time.perf_counter()
         answer(q.question, index_dir=work / "index")
         answer_t.append(time.perf_counter() - t)
-    # The same questions in a server whose background warm-up (rag.warm) has filled the per-sentence caches: every
+    # The same questions in a server whose background warm-up (rag.app.warmup) has filled the per-sentence caches: every
     # cache is emptied first, so nothing is left from the pass above (query vectors included).
-    from rag import warm
-    from rag.index import load_index
+    from rag.app import warmup as warm
+    from rag.index.snapshot import load_index
 
     snapshot = load_index(work / "index")
     warm.clear_caches(snapshot)
@@ -151,9 +151,10 @@ def section_embedding(quick: bool) -> dict:
     exported file."""
     import numpy as np
 
-    from rag.chunk import Chunker, ChunkerSettings
-    from rag.embed import cpu_has_bf16, get_embedder
-    from rag.load import load_corpus
+    from rag.encoders.registry import get_embedder
+    from rag.encoders.runtime import cpu_has_bf16
+    from rag.ingest.chunk import Chunker, ChunkerSettings
+    from rag.ingest.load import load_corpus
 
     ref = get_embedder("minilm-torch", "fp32")
     texts = [c.embedding_text for c in Chunker(ChunkerSettings(), ref.count_tokens).chunk_all(load_corpus(ROOT / "corpus").documents)]
@@ -195,8 +196,8 @@ def _onnxruntime_embedder():
         return None
     import numpy as np
 
-    from rag.embed import get_embedder
-    from rag.export import ensure_exported
+    from rag.encoders.export import ensure_exported
+    from rag.encoders.registry import get_embedder
 
     base = get_embedder("minilm", "fp32")
     session = onnxruntime.InferenceSession(str(ensure_exported()), providers=["CPUExecutionProvider"])
@@ -225,8 +226,8 @@ def section_peer(quick: bool) -> dict:
     from langchain_huggingface import HuggingFaceEmbeddings
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-    from rag.api import build_index, search
-    from rag.load import load_corpus
+    from rag.app.api import build_index, search
+    from rag.ingest.load import load_corpus
 
     docs = load_corpus(ROOT / "corpus").documents
     qs = [q for q in questions(quick) if q.answerable]
@@ -291,7 +292,7 @@ def _scale_corpus(target: Path, quick: bool) -> dict:
 
 def section_scale(quick: bool) -> dict:
     """Build and query a corpus of tens of thousands of chunks."""
-    from rag.api import build_index, search
+    from rag.app.api import build_index, search
 
     work = Path(tempfile.mkdtemp())
     counts = _scale_corpus(work / "corpus", quick)
@@ -299,7 +300,7 @@ def section_scale(quick: bool) -> dict:
     report = build_index(work / "corpus", work / "index")
     build_s = time.perf_counter() - t
     size = sum(p.stat().st_size for p in (work / "index").rglob("*") if p.is_file())
-    from rag.beir import read_beir
+    from rag.app.beir import read_beir
 
     _, queries, _ = read_beir(BENCH_DATA / "scifact")
     latencies = []
@@ -316,8 +317,8 @@ def section_scale(quick: bool) -> dict:
 
 def section_scifact(quick: bool) -> dict:
     """SciFact's 5,183 abstracts as a corpus of .txt files: build throughput and search latency (SciFact queries)."""
-    from rag.api import build_index, search
-    from rag.beir import read_beir
+    from rag.app.api import build_index, search
+    from rag.app.beir import read_beir
 
     work = Path(tempfile.mkdtemp())
     (work / "corpus").mkdir()
@@ -368,10 +369,10 @@ def section_vectors(quick: bool) -> dict:
     """The dense index alone: exact vs the automatic approximate index, 10k to 1M vectors of dimension 384."""
     import numpy as np
 
-    from rag.chunk import Chunker, ChunkerSettings
-    from rag.embed import get_embedder
-    from rag.load import load_corpus
-    from rag.vectors import DenseIndex, choose_kind
+    from rag.encoders.registry import get_embedder
+    from rag.index.vectors import DenseIndex, choose_kind
+    from rag.ingest.chunk import Chunker, ChunkerSettings
+    from rag.ingest.load import load_corpus
 
     emb = get_embedder()
     base = emb.encode([c.embedding_text for c in Chunker(ChunkerSettings(), emb.count_tokens).chunk_all(load_corpus(ROOT / "corpus").documents)])

@@ -55,8 +55,8 @@ def main() -> None:
     args = ap.parse_args()
     args.squad = args.squad or str(SETS[args.set][0])
     args.articles = args.articles or SETS[args.set][1]
-    from rag.api import answer, build_index
-    from rag.evaluate import fact_found, wilson
+    from rag.app.api import answer, build_index
+    from rag.app.evaluate import fact_found, wilson
 
     data = {a["title"]: a for a in json.loads(Path(args.squad).read_text(encoding="utf-8"))["data"]}
     rng = random.Random(args.seed)
@@ -92,7 +92,7 @@ def main() -> None:
     def rate(rs, key, value=True):
         return round(statistics.fmean([r[key] == value for r in rs]), 3) if rs else None
 
-    def interval(flags: list[bool]):  # the 95% Wilson interval of a rate (rag.evaluate.wilson)
+    def interval(flags: list[bool]):  # the 95% Wilson interval of a rate (rag.app.evaluate.wilson)
         iv = wilson(sum(flags), len(flags))
         return [round(x, 3) for x in iv] if iv else None
 

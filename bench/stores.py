@@ -57,9 +57,9 @@ def tree_rss_mb(pid: int) -> float:
 
 
 def vectors(n: int) -> tuple[np.ndarray, np.ndarray]:
-    from rag.chunk import Chunker, ChunkerSettings
-    from rag.embed import get_embedder
-    from rag.load import load_corpus
+    from rag.encoders.registry import get_embedder
+    from rag.ingest.chunk import Chunker, ChunkerSettings
+    from rag.ingest.load import load_corpus
 
     emb = get_embedder()
     chunks = Chunker(ChunkerSettings(), emb.count_tokens).chunk_all(load_corpus(ROOT / "corpus").documents)
@@ -73,7 +73,7 @@ def vectors(n: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def one(store: str, n: int) -> dict:
-    from rag.evaluate import percentile
+    from rag.app.evaluate import percentile
 
     vecs, qs = vectors(n)
     exact = [np.argsort(-(vecs @ q), kind="stable")[:10] for q in qs]
@@ -83,12 +83,12 @@ def one(store: str, n: int) -> dict:
     tmp = tempfile.mkdtemp(prefix="bench-stores-")
     t = time.perf_counter()
     if store == "faiss":
-        from rag.stores.faiss_store import FaissStore
+        from rag.index.stores.faiss_store import FaissStore
 
         s = FaissStore(ids, docs, vecs, kind="auto")
         kind = s.index_kind
     else:
-        from rag.stores.milvus_store import MilvusStore
+        from rag.index.stores.milvus_store import MilvusStore
 
         s = MilvusStore(str(Path(tmp) / "milvus.db"), "bench", vecs.shape[1], 1, index_id="bench")
         s.create(expected_rows=n)
@@ -112,8 +112,8 @@ def one(store: str, n: int) -> dict:
 
 def hit_rate() -> dict:
     """hit@5 of the bundled questions with the real index on FAISS and on Milvus Lite (same chunks and vectors)."""
-    from rag.api import build_index, search
-    from rag.evaluate import load_qa
+    from rag.app.api import build_index, search
+    from rag.app.evaluate import load_qa
 
     questions = [q for q in load_qa(ROOT / "tests" / "data" / "qa.jsonl") if q.answerable and not q.history]
     out = {}

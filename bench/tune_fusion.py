@@ -17,8 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from rag.beir import BeirStack  # noqa: E402
-from rag.retrieve import FusionSettings  # noqa: E402
+from rag.app.beir import BeirStack  # noqa: E402
+from rag.retrieval.hybrid import FusionSettings  # noqa: E402
 
 
 def main() -> None:

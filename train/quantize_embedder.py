@@ -1,7 +1,7 @@
 """Quantise the embedder to int8 (weights and activations) for ``precision = "int8"``: faster builds and queries at a
 small, measured cost in fidelity.
 
-Two steps, both with NNCF on the PyTorch model (the same MiniLM, tokenizer and mean pooling as :mod:`rag.export`):
+Two steps, both with NNCF on the PyTorch model (the same MiniLM, tokenizer and mean pooling as :mod:`rag.encoders.export`):
 
 1. **Post-training quantisation** (``nncf.quantize``, ``ModelType.TRANSFORMER``: SmoothQuant, the attention's softmax
    path kept in floating point), calibrated on :data:`CALIBRATION_TEXTS` paragraphs of the SQuAD 2.0 dev articles in
@@ -36,7 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from rag.embed_openvino import INT8_DIR, INT8_MODEL  # noqa: E402
+from rag.encoders.minilm_openvino import INT8_DIR, INT8_MODEL  # noqa: E402
 
 CALIBRATION = ROOT / "train" / "data" / "squad2-dev-12-articles.json"
 SQUAD_TRAIN = ROOT.parent / "shared" / "train-data" / "squad2" / "train-v2.0-first10.json"
@@ -53,7 +53,7 @@ def distillation_texts(rng: random.Random) -> list[str]:
     """Paragraphs, their sentences and their questions (see the module docstring), shuffled."""
     from answer_scorer import HELD_OUT, TUNING
 
-    from rag.chunk import split_sentences
+    from rag.text.sentences import split_sentences
 
     articles = json.loads(CALIBRATION.read_text(encoding="utf-8"))["data"]
     if SQUAD_TRAIN.exists():
@@ -93,8 +93,8 @@ def main() -> None:
     import torch
     from transformers import AutoModel
 
-    from rag.embed_openvino import OpenVINOEmbedder
-    from rag.export import EXPORT_VERSION, mean_pooled, source_model_dir
+    from rag.encoders.export import EXPORT_VERSION, mean_pooled, source_model_dir
+    from rag.encoders.minilm_openvino import OpenVINOEmbedder
 
     torch.manual_seed(SEED)
     rng = random.Random(SEED)
@@ -109,7 +109,7 @@ def main() -> None:
                   for p in a["paragraphs"]]
     random.Random(SEED).shuffle(paragraphs)
     bert = AutoModel.from_pretrained(str(source_model_dir()), attn_implementation="eager").eval()
-    teacher = mean_pooled(copy.deepcopy(bert)).eval()  # the graph rag.export traces
+    teacher = mean_pooled(copy.deepcopy(bert)).eval()  # the graph rag.encoders.export traces
     model = nncf.quantize(mean_pooled(bert).eval(), nncf.Dataset(paragraphs[:CALIBRATION_TEXTS], lambda t: feeds([t])),
                           model_type=nncf.ModelType.TRANSFORMER, subset_size=CALIBRATION_TEXTS)
 
@@ -162,8 +162,8 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     ov.save_model(graph, args.out / INT8_MODEL)
 
-    from rag.chunk import Chunker, ChunkerSettings
-    from rag.load import load_corpus
+    from rag.ingest.chunk import Chunker, ChunkerSettings
+    from rag.ingest.load import load_corpus
 
     chunker = Chunker(ChunkerSettings(max_model_tokens=reference.max_tokens), reference.count_tokens)
     chunks = [c.embedding_text for c in chunker.chunk_all(load_corpus(ROOT / "corpus").documents)]
@@ -171,7 +171,7 @@ def main() -> None:
     cos = (reference.encode(chunks) * int8.encode(chunks)).sum(axis=1)
     val_cos = (reference.encode(val) * int8.encode(val)).sum(axis=1)
     facts = {
-        "source": f"all-MiniLM-L6-v2 with rag.export's mean pooling (export version {EXPORT_VERSION})",
+        "source": f"all-MiniLM-L6-v2 with rag.encoders.export's mean pooling (export version {EXPORT_VERSION})",
         "method": "nncf.quantize, ModelType.TRANSFORMER, int8 weights and activations"
                   + (", then quantisation-aware distillation to the float32 model" if args.steps else ""),
         "calibration": f"{CALIBRATION_TEXTS} paragraphs of {CALIBRATION.relative_to(ROOT)}, shuffled with seed {SEED}",

@@ -6,7 +6,7 @@ Data:
   a contradicted claim made from each SUPPORT claim that allows one (:func:`scifact_flips`: a word of direction
   replaced by its opposite, or "not" inserted) -> 0 (247 pairs; ``--no-flips`` leaves them out).
 - Synthetic pairs from the bundled articles at odd positions (the verifier battery's *dev* half,
-  ``tests/verifier_battery.py``; its test half is never read here): each sentence against itself, its first clause
+  ``tests/trust/verifier_battery.py``; its test half is never read here): each sentence against itself, its first clause
   and itself with a leading connective or adverb dropped -> 1; a number changed (x2, +3, -1), a name swapped for a
   name of the same spaCy label from another sentence, "not" inserted after the first auxiliary, or a clause of
   another article's sentence appended -> 0. The templates differ from the battery's (other number changes, appended
@@ -77,7 +77,7 @@ def scifact_rows(path: Path) -> list[dict]:
 
 def corpus_sentences() -> list[tuple[str, str]]:
     """(doc, sentence) of the bundled articles at odd positions (the battery's dev half)."""
-    from rag.chunk import split_sentences
+    from rag.text.sentences import split_sentences
 
     out = []
     for n, path in enumerate(sorted((ROOT / "corpus").glob("*.md"))):
@@ -92,7 +92,7 @@ def corpus_sentences() -> list[tuple[str, str]]:
 
 
 def synthetic_rows(rng: random.Random) -> list[dict]:
-    from rag import nlp
+    from rag.text import nlp
 
     sents = corpus_sentences()
     ents = nlp.entities_many([s for _, s in sents])
@@ -184,10 +184,10 @@ def balanced_accuracy(labels: list[int], scores: list[float], threshold: float =
 
 
 def rules_balanced_accuracy(rows: list[dict]) -> float:
-    """The rule verifier alone (rag.verify) on the same SciFact pairs, for comparison."""
-    from rag.chunk import split_sentences
-    from rag.embed import get_embedder
-    from rag.verify import Verifier
+    """The rule verifier alone (rag.trust.verify) on the same SciFact pairs, for comparison."""
+    from rag.encoders.registry import get_embedder
+    from rag.text.sentences import split_sentences
+    from rag.trust.verify import Verifier
 
     emb = get_embedder("minilm")
     v = Verifier(lambda texts: emb.encode(texts), support=False)

@@ -1,4 +1,4 @@
-"""The chat UI (Gradio 6): layout, its wiring and :func:`launch`; a thin shell over :mod:`rag.api`.
+"""The chat UI (Gradio 6): layout, its wiring and :func:`launch`; a thin shell over :mod:`rag.app.api`.
 
 No retrieval or answering logic lives here, and no HTML building either:
 
@@ -18,7 +18,7 @@ Layout:
   to and highlights the source card, which shows the passage with the cited sentence in ``<mark>``.
 * **Corpus & index** tab: indexed documents, index status, *Rebuild index*, uploads, and (with ``watch``) what the
   folder watcher changed.
-* API endpoints ``/ask`` and ``/ask_stream`` (``gr.api``); a :class:`rag.errors.RagError` becomes ``gr.Error``.
+* API endpoints ``/ask`` and ``/ask_stream`` (``gr.api``); a :class:`rag.core.errors.RagError` becomes ``gr.Error``.
 """
 
 from __future__ import annotations
@@ -29,20 +29,29 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is imported: n
 
 import logging
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
-from rag import api
-from rag.config import load_settings
-from rag.corpus import UPLOAD_SUFFIXES, safe_filename, store_upload  # noqa: F401  (re-exported for callers)
-from rag.errors import RagError
-from ui.render import (EMPTY_PANEL, esc, md_text, render_answer, render_error, render_panel,  # noqa: F401
-                       render_section, stream_steps)
+from rag.app import api
+from rag.core.config import Settings, load_settings
+from rag.core.errors import RagError
+from rag.ingest.corpus import UPLOAD_SUFFIXES, safe_filename, store_upload  # noqa: F401  (re-exported for callers)
 from ui import handlers
 from ui.jobs import build_with_progress
-from ui.texts import ui_texts
+from ui.render import (  # noqa: F401
+    EMPTY_PANEL,
+    esc,
+    md_text,
+    render_answer,
+    render_error,
+    render_panel,
+    render_section,
+    stream_steps,
+)
+from ui.texts import UiTexts, ui_texts
 
 log = logging.getLogger(__name__)
 
@@ -61,44 +70,163 @@ THEME = gr.themes.Soft(
 )
 
 
+@dataclass
+class _Chat:
+    """The Chat tab's components."""
+
+    chatbot: gr.Chatbot
+    question: gr.Textbox
+    clear: gr.Button
+    export_btn: gr.Button
+    reopen_btn: gr.UploadButton
+    exported: gr.File
+    backend: gr.Dropdown
+    k: gr.Slider
+    sentences: gr.Slider
+    sources: gr.HTML
+
+
+@dataclass
+class _Corpus:
+    """The Corpus & index tab's components."""
+
+    status_line: gr.Markdown
+    watch_line: gr.Markdown
+    rebuild_btn: gr.Button
+    build_status: gr.Textbox
+    uploads: gr.File
+    docs: gr.Dataframe
+
+
 def build_app(corpus_dir: str | Path = "corpus", index_dir: str | Path = "index", watcher: Any = None) -> gr.Blocks:
     """The Gradio app over ``corpus_dir`` / ``index_dir``. Launch it with :func:`launch` (which adds the theme and
-    CSS: ``demo.launch(theme=THEME, css=CSS)``). ``watcher``: a running :class:`rag.watch.CorpusWatcher` whose
+    CSS: ``demo.launch(theme=THEME, css=CSS)``). ``watcher``: a running :class:`rag.app.watch.CorpusWatcher` whose
     automatic updates the Corpus tab shows."""
     settings = load_settings()
     corpus = Path(corpus_dir).resolve()
     index = Path(index_dir).resolve()
     texts = ui_texts(settings, corpus)
+    with gr.Blocks(title=texts.title, analytics_enabled=False) as demo:
+        gr.Markdown(f"## {texts.title}\n" + texts.intro, elem_id="intro")
+        with gr.Tab("Chat", id="chat"):
+            chat = _chat_tab(settings, texts)
+        with gr.Tab("Corpus & index", id="corpus"):
+            corpus_tab = _corpus_tab(settings, watcher)
+        _wire_chat(chat, index)
+        _wire_corpus(demo, corpus_tab, corpus, index, settings.max_upload_mb * 2**20, watcher)
+        _api(index)
+    # Chat, /ask and a rebuild run side by side: answer() keeps reading the old snapshot until the new one is live.
+    demo.queue(default_concurrency_limit=4, max_size=64)
+    return demo
+
+
+def _chat_tab(settings: Settings, texts: UiTexts) -> _Chat:
+    """The conversation, its buttons and settings, and the Sources panel."""
     choices, hint = handlers.backend_choices(settings)
     default_backend = settings.backend if settings.backend in choices else "extractive"
-    max_bytes = settings.max_upload_mb * 2**20
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3, min_width=380):
+            chatbot = gr.Chatbot(
+                elem_id="chatbot", label="Conversation", height=520, layout="bubble",
+                examples=[{"text": q, "display_text": q} for q in texts.examples] or None,
+                placeholder=("**Try one of these questions**, or type your own below." if texts.examples
+                             else "**Ask a question** about the articles below."),
+                latex_delimiters=[], feedback_options=None, buttons=["copy"], autoscroll=True,
+            )
+            question = gr.Textbox(
+                elem_id="question", show_label=False, submit_btn="Ask", lines=1, max_lines=4, autofocus=True,
+                placeholder="Ask a question about the articles"
+                            + (f", e.g. {texts.examples[0]}" if texts.examples else ""),
+            )
+            with gr.Row():
+                clear = gr.Button("New conversation", size="sm", variant="secondary")
+                export_btn = gr.Button("Export conversation", size="sm", variant="secondary", elem_id="export")
+                reopen_btn = gr.UploadButton("Re-open saved conversation", size="sm", variant="secondary",
+                                             file_types=[".json", ".md"], elem_id="reopen")
+            exported = gr.File(label="Saved conversation (JSON and Markdown, citation anchors kept)",
+                               file_count="multiple", interactive=False, visible=False, elem_id="exported")
+            with gr.Accordion("Settings", open=False):
+                backend = gr.Dropdown(choices, value=default_backend, label="Answer backend",
+                                      interactive=len(choices) > 1)
+                gr.Markdown(hint, elem_id="backend-hint")
+                k = gr.Slider(1, 20, value=min(max(settings.k, 1), 20), step=1, label="Passages to retrieve (k)")
+                sentences = gr.Slider(1, 10, value=min(max(settings.answer_sentences, 1), 10), step=1,
+                                      label="Answer length (sentences)")
+        with gr.Column(scale=2, min_width=320, elem_id="sources-col"):
+            sources = gr.HTML(EMPTY_PANEL, elem_id="sources", css_template=SOURCES_CSS, js_on_load=CITE_JS)
+    return _Chat(chatbot, question, clear, export_btn, reopen_btn, exported, backend, k, sentences, sources)
 
-    # -- chat and saved conversations (ui/handlers.py) ---------------------------------------------------------
-    def respond(*inputs):
+
+def _corpus_tab(settings: Settings, watcher: Any) -> _Corpus:
+    """The index status, the rebuild button, uploads and the table of indexed documents."""
+    status_line = gr.Markdown(elem_id="index-line")
+    watch_line = gr.Markdown(md_text(watcher.describe()) if watcher else "", elem_id="watch-line",
+                             visible=watcher is not None)
+    with gr.Row():
+        rebuild_btn = gr.Button("Rebuild index", variant="primary", elem_id="rebuild", scale=0, min_width=160)
+    build_status = gr.Textbox(label="Build status", elem_id="build-status", lines=3, max_lines=12,
+                              interactive=False, placeholder="Press “Rebuild index” or add files below.")
+    uploads = gr.File(
+        label=f"Add articles to the corpus ({' '.join(UPLOAD_SUFFIXES)}; up to {settings.max_upload_mb} MB "
+              "each); the index is updated right after",
+        file_count="multiple", file_types=list(UPLOAD_SUFFIXES), elem_id="upload",
+    )
+    docs = gr.Dataframe(headers=["Title", "Date", "Source file", "Chunks"], datatype=["str", "str", "str",
+                        "number"], interactive=False, wrap=True, label="Indexed documents",
+                        elem_id="documents", column_widths=["55%", "12%", "25%", "8%"])
+    return _Corpus(status_line, watch_line, rebuild_btn, build_status, uploads, docs)
+
+
+def _wire_chat(chat: _Chat, index: Path) -> None:
+    """The chat's events (ui/handlers.py does the work)."""
+    history, sections, answers = gr.State([]), gr.State([]), gr.State([])
+
+    def respond(*inputs: Any) -> Iterator[Any]:
         yield from handlers.respond(index, *inputs)
 
-    def reopen(file: Any):
+    def reopen(file: Any) -> Any:
         return handlers.reopen(index, file)
 
     def pick_example(evt: gr.SelectData) -> str:
         value = evt.value
         return value.get("text", "") if isinstance(value, dict) else str(value)
 
-    def new_conversation():  # the previous conversation's export goes too
+    def new_conversation() -> tuple[Any, ...]:  # the previous conversation's export goes too
         return [], "", EMPTY_PANEL, [], [], [], gr.File(value=None, visible=False)
 
-    # -- corpus & index ----------------------------------------------------------------------------------------
-    def refresh():
+    chat_io: dict[str, Any] = dict(
+        inputs=[chat.question, chat.chatbot, history, sections, answers, chat.backend, chat.k, chat.sentences],
+        outputs=[chat.chatbot, chat.question, chat.sources, history, sections, answers])
+    # A question sent while the previous one is still being answered runs right after it (always_last), instead
+    # of being dropped; the box keeps what was typed until then.
+    chat.question.submit(respond, **chat_io, api_visibility="private", concurrency_limit=4,
+                         concurrency_id="chat", show_progress="hidden", trigger_mode="always_last")
+    chat.chatbot.example_select(pick_example, None, chat.question, api_visibility="private", queue=False).then(
+        respond, **chat_io, api_visibility="private", concurrency_limit=4, concurrency_id="chat",
+        show_progress="hidden")
+    for trigger in (chat.clear.click, chat.chatbot.clear):
+        trigger(new_conversation, None,
+                [chat.chatbot, chat.question, chat.sources, history, sections, answers, chat.exported],
+                api_visibility="private", queue=False)
+    chat.export_btn.click(handlers.export, answers, chat.exported, api_visibility="private")
+    chat.reopen_btn.upload(reopen, chat.reopen_btn, [chat.chatbot, chat.sources, history, sections, answers],
+                           api_visibility="private")
+
+
+def _wire_corpus(demo: gr.Blocks, tab: _Corpus, corpus: Path, index: Path, max_bytes: int, watcher: Any) -> None:
+    """Rebuilds, uploads, the status line and table, and the watcher's updates."""
+
+    def refresh() -> tuple[Any, Any]:
         return handlers.status_line(corpus, index), handlers.documents_table(index)
 
     def run_build(lines: list[str]) -> Iterator[tuple[str, Any, Any]]:
         for text, done in build_with_progress(corpus, index, lines):
             yield (text, *refresh()) if done else (text, gr.skip(), gr.skip())
 
-    def rebuild():
+    def rebuild() -> Iterator[tuple[str, Any, Any]]:
         yield from run_build([])
 
-    def add_files(files: list[str] | None):
+    def add_files(files: list[str] | None) -> Iterator[tuple[Any, ...]]:
         if not files:
             yield "No files received.", gr.skip(), gr.skip(), gr.skip()
             return
@@ -108,14 +236,27 @@ def build_app(corpus_dir: str | Path = "corpus", index_dir: str | Path = "index"
 
     seen_events = {"n": -1}
 
-    def watch_tick():
+    def watch_tick() -> tuple[Any, ...]:
         n = len(watcher.events)
         if n == seen_events["n"]:
             return md_text(watcher.describe()), gr.skip(), gr.skip()
         seen_events["n"] = n
         return (md_text(watcher.describe()), *refresh())
 
-    # -- API -------------------------------------------------------------------------------------------------
+    build_outputs = [tab.build_status, tab.status_line, tab.docs]
+    tab.rebuild_btn.click(rebuild, None, build_outputs, api_visibility="private", concurrency_limit=1,
+                          concurrency_id="build", show_progress="hidden")
+    tab.uploads.upload(add_files, tab.uploads, build_outputs + [tab.uploads], api_visibility="private",
+                       concurrency_limit=1, concurrency_id="build", show_progress="hidden")
+    demo.load(refresh, None, [tab.status_line, tab.docs], api_visibility="private")
+    if watcher is not None:
+        gr.Timer(WATCH_REFRESH_SECONDS).tick(watch_tick, None, [tab.watch_line, tab.status_line, tab.docs],
+                                             api_visibility="private", show_progress="hidden")
+
+
+def _api(index: Path) -> None:
+    """The Gradio API routes: ``/ask`` (the whole Answer) and ``/ask_stream`` (the text as the chat streams it)."""
+
     def ask(question: str, k: int = 6, backend: str = "extractive") -> dict:
         """Answer a question from the indexed articles.
 
@@ -137,95 +278,8 @@ def build_app(corpus_dir: str | Path = "corpus", index_dir: str | Path = "index"
             raise gr.Error(str(exc), print_exception=False) from None
         yield from stream_steps(result.text)
 
-    with gr.Blocks(title=texts.title, analytics_enabled=False) as demo:
-        gr.Markdown(f"## {texts.title}\n" + texts.intro, elem_id="intro")
-        history = gr.State([])
-        sections = gr.State([])
-        answers = gr.State([])
-        with gr.Tab("Chat", id="chat"):
-            with gr.Row(equal_height=False):
-                with gr.Column(scale=3, min_width=380):
-                    chatbot = gr.Chatbot(
-                        elem_id="chatbot", label="Conversation", height=520, layout="bubble",
-                        examples=[{"text": q, "display_text": q} for q in texts.examples] or None,
-                        placeholder=("**Try one of these questions**, or type your own below." if texts.examples
-                                     else "**Ask a question** about the articles below."),
-                        latex_delimiters=[], feedback_options=None, buttons=["copy"], autoscroll=True,
-                    )
-                    question = gr.Textbox(
-                        elem_id="question", show_label=False, submit_btn="Ask", lines=1, max_lines=4, autofocus=True,
-                        placeholder="Ask a question about the articles"
-                                    + (f", e.g. {texts.examples[0]}" if texts.examples else ""),
-                    )
-                    with gr.Row():
-                        clear = gr.Button("New conversation", size="sm", variant="secondary")
-                        export_btn = gr.Button("Export conversation", size="sm", variant="secondary",
-                                               elem_id="export")
-                        reopen_btn = gr.UploadButton("Re-open saved conversation", size="sm", variant="secondary",
-                                                     file_types=[".json", ".md"], elem_id="reopen")
-                    exported = gr.File(label="Saved conversation (JSON and Markdown, citation anchors kept)",
-                                       file_count="multiple", interactive=False, visible=False, elem_id="exported")
-                    with gr.Accordion("Settings", open=False):
-                        backend = gr.Dropdown(choices, value=default_backend, label="Answer backend",
-                                              interactive=len(choices) > 1)
-                        gr.Markdown(hint, elem_id="backend-hint")
-                        k = gr.Slider(1, 20, value=min(max(settings.k, 1), 20), step=1,
-                                      label="Passages to retrieve (k)")
-                        sentences = gr.Slider(1, 10, value=min(max(settings.answer_sentences, 1), 10), step=1,
-                                              label="Answer length (sentences)")
-                with gr.Column(scale=2, min_width=320, elem_id="sources-col"):
-                    sources = gr.HTML(EMPTY_PANEL, elem_id="sources", css_template=SOURCES_CSS,
-                                      js_on_load=CITE_JS)
-        with gr.Tab("Corpus & index", id="corpus"):
-            status_line = gr.Markdown(elem_id="index-line")
-            watch_line = gr.Markdown(md_text(watcher.describe()) if watcher else "", elem_id="watch-line",
-                                     visible=watcher is not None)
-            with gr.Row():
-                rebuild_btn = gr.Button("Rebuild index", variant="primary", elem_id="rebuild", scale=0,
-                                        min_width=160)
-            build_status = gr.Textbox(label="Build status", elem_id="build-status", lines=3, max_lines=12,
-                                      interactive=False, placeholder="Press “Rebuild index” or add files below.")
-            uploads = gr.File(
-                label=f"Add articles to the corpus ({' '.join(UPLOAD_SUFFIXES)}; up to {settings.max_upload_mb} MB "
-                      "each); the index is updated right after",
-                file_count="multiple", file_types=list(UPLOAD_SUFFIXES), elem_id="upload",
-            )
-            docs = gr.Dataframe(headers=["Title", "Date", "Source file", "Chunks"], datatype=["str", "str", "str",
-                                "number"], interactive=False, wrap=True, label="Indexed documents",
-                                elem_id="documents", column_widths=["55%", "12%", "25%", "8%"])
-
-        chat_io = dict(inputs=[question, chatbot, history, sections, answers, backend, k, sentences],
-                       outputs=[chatbot, question, sources, history, sections, answers])
-        # A question sent while the previous one is still being answered runs right after it (always_last), instead
-        # of being dropped; the box keeps what was typed until then.
-        question.submit(respond, **chat_io, api_visibility="private", concurrency_limit=4,
-                        concurrency_id="chat", show_progress="hidden", trigger_mode="always_last")
-        chatbot.example_select(pick_example, None, question, api_visibility="private", queue=False).then(
-            respond, **chat_io, api_visibility="private", concurrency_limit=4, concurrency_id="chat",
-            show_progress="hidden")
-        for trigger in (clear.click, chatbot.clear):
-            trigger(new_conversation, None, [chatbot, question, sources, history, sections, answers, exported],
-                    api_visibility="private", queue=False)
-        export_btn.click(handlers.export, answers, exported, api_visibility="private")
-        reopen_btn.upload(reopen, reopen_btn, [chatbot, sources, history, sections, answers],
-                          api_visibility="private")
-
-        build_outputs = [build_status, status_line, docs]
-        rebuild_btn.click(rebuild, None, build_outputs, api_visibility="private", concurrency_limit=1,
-                          concurrency_id="build", show_progress="hidden")
-        uploads.upload(add_files, uploads, build_outputs + [uploads], api_visibility="private",
-                       concurrency_limit=1, concurrency_id="build", show_progress="hidden")
-        demo.load(refresh, None, [status_line, docs], api_visibility="private")
-        if watcher is not None:
-            gr.Timer(WATCH_REFRESH_SECONDS).tick(watch_tick, None, [watch_line, status_line, docs],
-                                                 api_visibility="private", show_progress="hidden")
-
-        gr.api(ask, api_name="ask", concurrency_limit=4, concurrency_id="ask")
-        gr.api(ask_stream, api_name="ask_stream", concurrency_limit=4, concurrency_id="ask")
-
-    # Chat, /ask and a rebuild run side by side: answer() keeps reading the old snapshot until the new one is live.
-    demo.queue(default_concurrency_limit=4, max_size=64)
-    return demo
+    gr.api(ask, api_name="ask", concurrency_limit=4, concurrency_id="ask")
+    gr.api(ask_stream, api_name="ask_stream", concurrency_limit=4, concurrency_id="ask")
 
 
 def _warm_up(index_dir: str | Path) -> None:
@@ -238,7 +292,7 @@ def _warm_up(index_dir: str | Path) -> None:
 
 def _warm_corpus(index_dir: Path):
     """Start the background cache warm-up for the index's corpus (again after each rebuild); its stop event."""
-    from rag import warm
+    from rag.app import warmup as warm
 
     return warm.start(index_dir)[1]
 
@@ -249,23 +303,23 @@ def launch(corpus_dir: str | Path = "corpus", index_dir: str | Path = "index", h
     """Serve the UI on ``host:port`` (defaults from settings: 127.0.0.1:7860); login when ``auth_user`` and
     ``auth_password`` are set. Blocks until stopped unless ``prevent_thread_lock``; returns the app.
 
-    ``watch``: keep the index up to date with the corpus folder (:class:`rag.watch.CorpusWatcher`); the watcher is
+    ``watch``: keep the index up to date with the corpus folder (:class:`rag.app.watch.CorpusWatcher`); the watcher is
     ``demo.rag_watcher`` and stops when the server does.
 
     After the warm-up answer and before the URL is printed, a background thread starts filling the per-sentence
-    caches for the whole corpus (:mod:`rag.warm`); ``demo.close()`` stops it.
+    caches for the whole corpus (:mod:`rag.app.warmup`); ``demo.close()`` stops it.
     """
     settings = load_settings()
     watcher = None
     if watch:
-        from rag.watch import CorpusWatcher
+        from rag.app.watch import CorpusWatcher
 
         watcher = CorpusWatcher(Path(corpus_dir), Path(index_dir)).start()
     demo = build_app(corpus_dir, index_dir, watcher=watcher)
     demo.rag_watcher = watcher
     auth = (settings.auth_user, settings.auth_password) if settings.auth_user and settings.auth_password else None
     # Warm up (model, index, caches) before the URL is printed, so the first question does not wait for it; then fill
-    # the per-sentence caches in the background, pausing while a question is answered (rag.warm).
+    # the per-sentence caches in the background, pausing while a question is answered (rag.app.warmup).
     _warm_up(Path(index_dir).resolve())
     warm_stop = _warm_corpus(Path(index_dir).resolve())
     demo.launch(

@@ -1,6 +1,6 @@
 """The UI's event handlers that are independent of the layout (:mod:`ui.app` wires them to its components): the chat
 handler that streams an answer into the chat and the Sources panel, saving and re-opening conversations, and what
-the Corpus tab and the settings show. Like the rest of the UI, a thin shell over :mod:`rag.api`.
+the Corpus tab and the settings show. Like the rest of the UI, a thin shell over :mod:`rag.app.api`.
 """
 
 from __future__ import annotations
@@ -14,10 +14,18 @@ from typing import Any
 
 import gradio as gr
 
-from rag import api
-from rag.config import Settings
-from rag.errors import RagError
-from ui.render import md_text, render_answer, render_error, render_panel, render_section, stream_steps
+from rag.app import api
+from rag.core.config import Settings
+from rag.core.errors import RagError
+from rag.core.types import Answer
+from ui.render import (
+    md_text,
+    render_answer,
+    render_error,
+    render_panel,
+    render_section,
+    stream_steps,
+)
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +53,7 @@ def backend_choices(settings: Settings) -> tuple[list[str], str]:
 
 def documents_table(index_dir: Path) -> list[list[Any]]:
     """The Corpus tab's table: title, date, source file and chunks of every indexed document, newest first."""
-    from rag.index import load_index
+    from rag.index.snapshot import load_index
 
     try:
         snapshot = load_index(index_dir)
@@ -66,7 +74,7 @@ def status_line(corpus_dir: Path, index_dir: Path) -> str:
         return md_text(str(exc))
 
 
-def turn_messages(answer, turn: int) -> list[dict]:
+def turn_messages(answer: Answer, turn: int) -> list[dict]:
     """A saved answer as the two chat messages it was shown as."""
     return [{"role": "user", "content": md_text(answer.question)},
             {"role": "assistant", "content": render_answer(answer.text, answer.citations, turn, answer.support,
@@ -124,7 +132,7 @@ def respond(index: Path, message: str, chat: list[dict], history: list[dict], se
 
 def export(answers: list[dict]):
     """Write the conversation as JSON and Markdown (citation anchors kept) for download."""
-    from rag.transcript import answer_from_dict, to_json, to_markdown
+    from rag.app.transcript import answer_from_dict, to_json, to_markdown
 
     if not answers:  # a notice, not an error state: the (hidden) file box stays as it is
         gr.Warning("Nothing to export yet: ask a question first.")
@@ -139,7 +147,7 @@ def export(answers: list[dict]):
 
 def reopen(index: Path, file: Any):
     """Show a saved conversation again, flagging every source whose cited sentence changed since."""
-    from rag.transcript import check_anchors, load_transcript
+    from rag.app.transcript import check_anchors, load_transcript
 
     path = file if isinstance(file, str) else getattr(file, "name", None)
     try:

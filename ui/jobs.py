@@ -1,4 +1,4 @@
-"""Index builds started from the UI: run :func:`rag.api.build_index` in a thread and report progress lines.
+"""Index builds started from the UI: run :func:`rag.app.api.build_index` in a thread and report progress lines.
 
 Chat keeps answering meanwhile: queries read the last complete snapshot until the build swaps the new one in.
 """
@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from rag import api
-from rag.errors import RagError
+from rag.app import api
+from rag.core.errors import RagError
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 0.4

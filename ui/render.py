@@ -1,6 +1,6 @@
 """HTML for the chat UI: answers with citation markers and support badges, and the Sources panel.
 
-Pure functions of :class:`rag.types.Answer` records (no retrieval, no answering). Every piece of document or user
+Pure functions of :class:`rag.core.types.Answer` records (no retrieval, no answering). Every piece of document or user
 text is HTML-escaped before it reaches the page: articles may contain hostile markup.
 
 The outcome label, badges and dates in the chat are drawn by CSS from ``title`` attributes (``::before`` /
@@ -15,8 +15,9 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from rag.types import Answer, Citation, RetrievedChunk, _human_date
-from rag.verify import VERBATIM
+from rag.core.display import human_date
+from rag.core.types import Answer, Citation, RetrievedChunk
+from rag.trust.verify import VERBATIM
 
 CONTEXT_CHARS = 360     # passage text shown either side of a cited sentence
 MAX_STREAM_STEPS = 40
@@ -78,7 +79,7 @@ def render_answer(text: str, citations: list[Citation], turn: int, support: list
         if cite is None:
             continue
         out.append(md_text(text[pos:m.start()]))
-        date = _human_date(cite.date)
+        date = human_date(cite.date)
         out.append(f'<a class="cite" href="#src-{turn}-{n}" title="Source {n}: {esc(cite.title)} ({esc(date)})">'
                    f'[{n}]</a>' + (f'<span class="cite-date" title="{esc(date)}"></span>' if cite.date else ""))
         if seen < len(kept) and n in kept[seen].markers:
@@ -117,7 +118,7 @@ def _meta(date: str | None, source: str) -> str:
 
 
 def _changed_note(resolution: Any) -> str:
-    """A flag for a citation whose sentence changed since the answer was saved (a :class:`rag.anchors.Resolution`)."""
+    """A flag for a citation whose sentence changed since the answer was saved (a :class:`rag.trust.anchors.Resolution`)."""
     if resolution is None:
         return ""
     if not resolution.changed:
@@ -162,7 +163,7 @@ def render_conflicts(result: Answer, turn: int) -> str:
     boxes = []
     for conflict in getattr(result, "conflicts", None) or []:
         items = "".join(
-            f'<li><b>{esc(v.phrase)}</b> <span class="src-date">{esc(_human_date(v.date))}</span>'
+            f'<li><b>{esc(v.phrase)}</b> <span class="src-date">{esc(human_date(v.date))}</span>'
             f'{" <i>(projection)</i>" if v.projection else ""} <a class="cite" href="#src-{turn}-{v.marker}">'
             f"[{v.marker}]</a> <span class=\"src-from\">{esc(v.title)}</span></li>"
             for v in conflict.values)

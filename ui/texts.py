@@ -12,7 +12,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.config import Settings
+from rag.core.config import Settings
 
 CORPUS_UI_FILE = ".rag-ui.toml"
 GENERIC_TITLE = "Your articles: cited answers"

@@ -1,0 +1,75 @@
+"""The one place for the defaults and valid ranges that several modules share.
+
+:class:`rag.core.config.Settings`, :class:`rag.retrieval.hybrid.FusionSettings` and :class:`rag.ingest.chunk.ChunkerSettings` all take
+their defaults and their checks from here, so a tuned value or a limit is written once. This module imports nothing
+heavy (no numpy, faiss or torch): ``import rag.core.config`` and ``rag --help`` stay instant.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from rag.core.errors import ConfigError
+
+# The package's data files: the shipped models (rag/models) and the answerability model (rag/answerability.json).
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+MODELS_DIR = PACKAGE_DIR / "models"
+
+# Embedding model and numeric path (rag.encoders.registry builds them; names listed here so that config can check them cheaply).
+MODEL_NAME = "all-MiniLM-L6-v2"
+"""The sentence-transformers model both MiniLM embedders run; the first part of their embedder key."""
+EMBEDDER = "minilm"
+"""The default embedder; the others and any plug-in's are listed by :data:`rag.core.registry.EMBEDDERS`."""
+PRECISIONS = ("auto", "fp32", "bf16", "int8")  # int8: the OpenVINO embedder only (rag/models/embedder-int8)
+
+# Sentence and word vectors kept per process (rag.encoders.cache.VectorCache); rag.app.warmup fills it up to this size.
+VECTOR_CACHE_SIZE = 20000
+
+# Chunking, in tiktoken tokens (a change rebuilds the index).
+CHUNK_TOKENS = 180
+OVERLAP_TOKENS = 40
+MIN_CHUNK_TOKENS = 16
+
+# Retrieval: candidates per retriever before fusion, and weighted reciprocal-rank fusion (tuned with
+# bench/tune_fusion.py on SciFact train and NFCorpus dev, never on test).
+K = 6
+MAX_K = 50
+CANDIDATES = 50
+RRF_K = 30
+DENSE_WEIGHT = 0.8
+BM25_WEIGHT = 1.0
+
+# Largest corpus file the loader reads; uploads may not be larger.
+MAX_FILE_MB = 20
+
+
+def check_precision(embedder: str, precision: str) -> None:
+    """:raises ConfigError: ``precision = "int8"`` with an embedder other than the OpenVINO one (the only one that has
+    an int8 model)."""
+    if precision == "int8" and embedder != "minilm":
+        raise ConfigError(f'precision "int8" runs on the OpenVINO embedder (embedder "minilm") only, not {embedder!r}; '
+                          "choose auto, fp32 or bf16 for it")
+
+
+def check_chunking(chunk_tokens: int, overlap_tokens: int) -> None:
+    """:raises ConfigError: chunk size below ``MIN_CHUNK_TOKENS`` or an overlap outside ``0..chunk_tokens-1``."""
+    if chunk_tokens < MIN_CHUNK_TOKENS:
+        raise ConfigError(f"chunk_tokens must be at least {MIN_CHUNK_TOKENS}, got {chunk_tokens}")
+    if not 0 <= overlap_tokens < chunk_tokens:
+        raise ConfigError(f"overlap_tokens must be at least 0 and less than chunk_tokens ({chunk_tokens}), "
+                          f"got {overlap_tokens}")
+
+
+def check_fusion(candidates: int, rrf_k: int, dense_weight: float, bm25_weight: float) -> None:
+    """:raises ConfigError: a fusion setting that would divide by zero, rank nothing, or weigh negatively."""
+    if candidates < 1:
+        raise ConfigError(f"candidates must be at least 1, got {candidates}")
+    # rrf_k = 0 is plain 1/rank; below 0 the first rank divides by zero or flips the sign of the score.
+    if rrf_k < 0:
+        raise ConfigError(f"rrf_k must be 0 or more, got {rrf_k}")
+    for name, weight in (("dense_weight", dense_weight), ("bm25_weight", bm25_weight)):
+        if not math.isfinite(weight) or weight < 0:
+            raise ConfigError(f"{name} must be a finite number >= 0, got {weight}")
+    if dense_weight + bm25_weight == 0:
+        raise ConfigError("dense_weight and bm25_weight cannot both be 0 (nothing would be retrieved)")

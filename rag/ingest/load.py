@@ -1,0 +1,265 @@
+"""Loading: corpus files (.md, .txt, .html, .pdf, in subfolders) -> cleaned :class:`Document` records.
+
+Every format is reduced to plain text whose paragraphs are separated by a blank line; all char spans in the index
+refer to that text. A file that cannot be read is reported with the reason and skipped; the rest loads.
+Boilerplate (a paragraph repeated in many documents, such as a promotional footer) is removed generically.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from rag.core.defaults import MAX_FILE_MB
+from rag.core.errors import DocumentError
+from rag.core.types import Document
+from rag.ingest.feed import slugify
+from rag.text.dates import iso_date, iso_prefix, stated_date
+
+log = logging.getLogger(__name__)
+
+SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf")
+MAX_FILE_BYTES = MAX_FILE_MB * 1024 * 1024
+_BLOCK_TAGS = (
+    "p", "div", "section", "article", "main", "li", "ul", "ol", "dl", "dt", "dd", "table", "tr", "td", "th",
+    "pre", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "br", "hr", "figure", "figcaption", "header",
+)
+_DROP_TAGS = ("script", "style", "noscript", "template", "nav", "footer", "aside", "form", "svg", "iframe", "button")
+
+
+@dataclass
+class CorpusLoad:
+    """Result of :func:`load_corpus`: the documents, the raw sha256 of each loaded file, and the skipped files."""
+
+    documents: list[Document] = field(default_factory=list)
+    file_hashes: dict[str, str] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+    boilerplate_removed: int = 0
+
+
+def normalize_paragraphs(text: str) -> str:
+    """Collapse whitespace inside paragraphs and separate paragraphs by exactly one blank line."""
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+    paragraphs = (" ".join(p.split()) for p in re.split(r"\n\s*\n", text))
+    return "\n\n".join(p for p in paragraphs if p)
+
+
+def _decode(raw: bytes) -> str:
+    if not raw.strip():
+        raise ValueError("empty file")
+    if b"\x00" in raw[:8192]:
+        raise ValueError("binary data (NUL bytes), not text")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start}); re-save it as UTF-8") from None
+    controls = sum(1 for ch in text[:8192] if unicodedata.category(ch) == "Cc" and ch not in "\n\r\t\f")
+    if controls > 0.05 * min(len(text), 8192):
+        raise ValueError("binary data (mostly control characters), not text")
+    return text
+
+
+def html_to_text(html: str) -> tuple[str, str | None, str | None]:
+    """Visible text of an HTML page as paragraphs, plus its title and date when the page states them."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "html.parser")
+    title_tag = soup.find("title") or soup.find("h1")
+    title = " ".join(title_tag.get_text(" ").split()) if title_tag else None
+    date = None
+    meta = soup.find("meta", attrs={"property": "article:published_time"}) or soup.find("meta", attrs={"name": "date"})
+    time_tag = soup.find("time", attrs={"datetime": True})
+    for candidate in (meta.get("content") if meta else None, time_tag.get("datetime") if time_tag else None):
+        if candidate and iso_prefix(str(candidate)):
+            date = iso_prefix(str(candidate))
+            break
+    for tag in soup.find_all(_DROP_TAGS):
+        tag.decompose()
+    if soup.head:
+        soup.head.decompose()
+    for tag in soup.find_all(_BLOCK_TAGS):
+        tag.insert_before("\n\n")
+        tag.insert_after("\n\n")
+    return normalize_paragraphs(soup.get_text("")), title, date
+
+
+def markdown_to_text(markdown: str) -> str:
+    """Plain text of Markdown: rendered with markdown-it (a CommonMark parser), then reduced like HTML."""
+    from markdown_it import MarkdownIt
+
+    text, _, _ = html_to_text(MarkdownIt("commonmark", {"html": False}).render(markdown))
+    return text
+
+
+def _front_matter(text: str) -> tuple[dict, str]:
+    import frontmatter
+    import yaml
+
+    if not text.lstrip("\ufeff").startswith("---"):
+        return {}, text
+    try:
+        meta, body = frontmatter.parse(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise ValueError(f"malformed YAML front matter{where}: {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(meta, dict):
+        raise ValueError("front matter is not a mapping of keys to values")
+    return meta, body
+
+
+def _pdf_text(path: Path) -> tuple[str, str | None]:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    quiet = logging.getLogger("pypdf")  # its warnings ("EOF marker not found") would come before our reason
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)
+    try:
+        reader = PdfReader(str(path))
+        pages = [page.extract_text() or "" for page in reader.pages]
+        title = reader.metadata.title if reader.metadata else None
+        title = title if isinstance(title, str) else None  # a damaged /Info can hold a dictionary here
+    except (PdfReadError, ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"unreadable PDF ({exc})") from None
+    finally:
+        quiet.setLevel(level)
+    # PDF text has hard line breaks inside paragraphs; keep blank-line paragraph breaks only.
+    return normalize_paragraphs("\n\n".join(pages)), title
+
+
+def load_document(path: str | Path, corpus_dir: str | Path) -> Document:
+    """Load one corpus file. :raises DocumentError: with the reason, when the file cannot be used."""
+    path, corpus_dir = Path(path), Path(corpus_dir)
+    rel = path.relative_to(corpus_dir).as_posix()
+    try:
+        return _load(path, rel)
+    except ValueError as exc:
+        raise DocumentError(rel, str(exc)) from None
+    except OSError as exc:
+        raise DocumentError(rel, f"cannot read file ({exc.strerror or exc})") from None
+    except Exception as exc:  # noqa: BLE001 - third-party parsers (pypdf, bs4, markdown-it, YAML) fail in many ways
+        # on odd files; one bad file is skipped with its reason, it never aborts the build of the others.
+        log.debug("parser failure on %s", rel, exc_info=True)
+        raise DocumentError(rel, f"could not be parsed ({type(exc).__name__}: {exc})") from None
+
+
+def _load(path: Path, rel: str) -> Document:
+    suffix = path.suffix.lower()
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise ValueError(f"file too large ({size / 2**20:.1f} MB, limit {MAX_FILE_MB} MB)")
+    meta: dict = {}
+    title = date = None
+    if suffix == ".pdf":
+        text, title = _pdf_text(path)
+    else:
+        raw = _decode(path.read_bytes())
+        if suffix in (".html", ".htm"):
+            text, title, date = html_to_text(raw)
+        elif suffix in (".md", ".markdown"):
+            meta, body = _front_matter(raw)
+            text = markdown_to_text(body)
+        else:
+            meta, body = _front_matter(raw)
+            text = normalize_paragraphs(body)
+    title = str(meta.get("title") or title or "").strip() or None
+    first, _, rest = text.partition("\n\n")
+    if title is None and first and len(first) < 200:
+        title = first
+    if title and first.strip() == title.strip() and rest.strip():
+        text = rest  # the title is kept in Document.title, not repeated as the first paragraph
+    if not text.strip():
+        raise ValueError("no text after cleaning (empty document)")
+    doc_id = str(meta.get("id") or meta.get("slug") or "").strip() or slugify(rel.rsplit(".", 1)[0].replace("/", "--"), 120)
+    date = iso_date(meta.get("date")) or date or stated_date(text[:3000])
+    tags = meta.get("tags") or ([meta["tag"]] if meta.get("tag") else [])
+    tags = tuple(str(t) for t in tags) if isinstance(tags, (list, tuple)) else (str(tags),)
+    return Document(id=doc_id, title=title or Path(rel).stem, source=rel, text=text, date=date, tags=tags)
+
+
+def iter_corpus_files(corpus_dir: str | Path, skipped: dict[str, str] | None = None) -> Iterable[Path]:
+    """Supported files under ``corpus_dir``, sorted; symlinks leading outside the corpus are reported and skipped."""
+    corpus_dir = Path(corpus_dir)
+    root = corpus_dir.resolve()
+    for path in sorted(corpus_dir.rglob("*")):
+        rel = path.relative_to(corpus_dir).as_posix()
+        if any(part.startswith(".") for part in Path(rel).parts) or path.suffix.lower() not in SUFFIXES:
+            continue
+        if path.is_symlink() and not path.resolve().is_relative_to(root):
+            if skipped is not None:
+                skipped[rel] = "symlink pointing outside the corpus folder"
+            continue
+        if path.is_file():
+            yield path
+
+
+def strip_boilerplate(documents: list[Document], min_docs: int = 3, min_share: float = 0.3) -> tuple[list[Document], int]:
+    """Remove paragraphs that occur in at least ``min_docs`` documents and ``min_share`` of all documents.
+
+    Such paragraphs are footers, disclaimers or navigation, not content; matching is on normalised text, so it does
+    not depend on any particular feed's wording.
+    """
+    if len(documents) < min_docs:
+        return documents, 0
+
+    def key(paragraph: str) -> str:
+        return re.sub(r"\W+", " ", paragraph).strip().lower()
+
+    counts = Counter[str]()
+    for doc in documents:
+        counts.update({key(p) for p in doc.text.split("\n\n")})
+    threshold = max(min_docs, min_share * len(documents))
+    repeated = {p for p, n in counts.items() if n >= threshold and p}
+    if not repeated:
+        return documents, 0
+    cleaned, removed = [], 0
+    for doc in documents:
+        paragraphs = doc.text.split("\n\n")
+        kept = [p for p in paragraphs if key(p) not in repeated]
+        removed += len(paragraphs) - len(kept)
+        cleaned.append(replace(doc, text="\n\n".join(kept)) if len(kept) != len(paragraphs) else doc)
+    return [d for d in cleaned if d.text.strip()], removed
+
+
+def load_corpus(corpus_dir: str | Path) -> CorpusLoad:
+    """Load and clean every supported file under ``corpus_dir``; unreadable files land in ``skipped`` with a reason."""
+    corpus_dir = Path(corpus_dir)
+    result = CorpusLoad()
+    if not corpus_dir.is_dir():
+        raise DocumentError(corpus_dir, "corpus folder does not exist")
+    seen_content: dict[str, str] = {}
+    seen_ids: dict[str, str] = {}
+    docs = []
+    for path in iter_corpus_files(corpus_dir, result.skipped):
+        rel = path.relative_to(corpus_dir).as_posix()
+        try:
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError as exc:
+            result.skipped[rel] = f"cannot read file ({exc.strerror or exc})"
+            continue
+        if digest in seen_content:
+            result.skipped[rel] = f"duplicate of {seen_content[digest]}"
+            continue
+        try:
+            doc = load_document(path, corpus_dir)
+        except DocumentError as exc:
+            result.skipped[rel] = exc.reason
+            continue
+        if doc.id in seen_ids:
+            result.skipped[rel] = f"document id {doc.id!r} already used by {seen_ids[doc.id]}"
+            continue
+        seen_content[digest], seen_ids[doc.id] = rel, rel
+        result.file_hashes[rel] = digest
+        docs.append(doc)
+    for rel, reason in result.skipped.items():  # callers report them (BuildReport.skipped: the CLI, the UI)
+        log.info("skipped %s: %s", rel, reason)
+    result.documents, result.boilerplate_removed = strip_boilerplate(docs)
+    return result

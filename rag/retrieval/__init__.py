@@ -1,0 +1,1 @@
+"""Retrieval: dense and BM25 candidates fused with weighted reciprocal-rank fusion (hybrid)."""

@@ -1,0 +1,2 @@
+"""Trust: every answer sentence checked against its sources (verify, drafts), disagreeing sources (conflicts) and
+citation anchors resolved after rebuilds (anchors)."""

