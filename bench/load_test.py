@@ -42,14 +42,14 @@ def run(clients: int = 20, seconds: float = 60.0, rebuilds: int = 1) -> dict:
 
     from rag.app.api import build_index
     from rag.app.evaluate import percentile
-    from ui.app import launch
+    from rag.http.server import serve
 
     work = Path(tempfile.mkdtemp())
     corpus, index = work / "corpus", work / "index"
     shutil.copytree(ROOT / "corpus", corpus)
     build_index(corpus, index)
     port = free_port()
-    demo = launch(corpus_dir=corpus, index_dir=index, host="127.0.0.1", port=port, prevent_thread_lock=True, quiet=True)
+    server = serve(corpus, index, host="127.0.0.1", port=port, block=False, quiet=True)
     url = f"http://127.0.0.1:{port}/"
     latencies: list[float] = []
     errors: list[str] = []
@@ -98,7 +98,7 @@ def run(clients: int = 20, seconds: float = 60.0, rebuilds: int = 1) -> dict:
     for th in threads:
         th.join(timeout=seconds + 300)
     elapsed = time.perf_counter() - started
-    demo.close()
+    server.close()
     shutil.rmtree(work, ignore_errors=True)
     return {"clients": clients, "seconds": round(elapsed, 1), "requests": len(latencies), "ask": served["ask"],
             "chat_streams": served["chat"], "errors": len(errors), "error_samples": errors[:5], "rebuilds": rebuilds,

@@ -17,7 +17,8 @@ from tests.helpers import CORPUS, CountingEmbedder, copy_corpus
 
 # Fixtures that start a server on 127.0.0.1 (in this process or a child one): a test that uses one is marked
 # `network`. A new fixture that serves something belongs here too.
-SERVER_FIXTURES = frozenset({"app", "own_app", "hostile_app", "trust_app", "llm_app", "llama_server", "openai_env"})
+SERVER_FIXTURES = frozenset({"app", "own_app", "hostile_app", "trust_app", "llm_app", "llama_server", "openai_env",
+                             "api_server"})
 HEAVY = ("real_index", "network", "browser")  # each of these makes a test `slow` too
 
 

@@ -19,6 +19,7 @@ import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 # ---------------------------------------------------------------------------------------------------------------
 # paths: everything the suite reads is inside the repository (tests/fixtures/README.md says where each file comes from)
@@ -159,12 +160,14 @@ def assert_light(code: str, avoid: tuple[str, ...], timeout: float = 300) -> str
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# the app on a free loopback port (ui.app.launch in this process)
+# the server on a free loopback port (rag.http.server.serve in this process: the API and the UI)
 
 
 @dataclass
 class RunningApp:
-    demo: object
+    """The real server (rag.http.server.serve: the API and the UI on one port) over ``corpus`` and ``index``."""
+
+    server: Any
     port: int
     corpus: Path
     index: Path
@@ -172,6 +175,9 @@ class RunningApp:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/"
+
+    def close(self) -> None:
+        self.server.close()
 
 
 def wait_until_up(url: str, timeout: float = 60) -> None:
@@ -189,15 +195,14 @@ def wait_until_up(url: str, timeout: float = 60) -> None:
         time.sleep(0.2)
 
 
-def start_app(corpus: Path, index: Path, **launch_options) -> RunningApp:
-    """The real app over ``corpus`` and ``index`` on a free 127.0.0.1 port, up and answering; the caller closes it
-    (``running.demo.close()``)."""
-    from ui.app import launch
+def start_app(corpus: Path, index: Path, **serve_options: Any) -> RunningApp:
+    """The real server over ``corpus`` and ``index`` on a free 127.0.0.1 port, up and answering; the caller closes it
+    (``running.close()``)."""
+    from rag.http.server import serve
 
     port = free_port()
-    demo = launch(str(corpus), str(index), host="127.0.0.1", port=port, prevent_thread_lock=True, quiet=True,
-                  **launch_options)
-    running = RunningApp(demo, port, corpus, index)
+    server = serve(str(corpus), str(index), host="127.0.0.1", port=port, block=False, quiet=True, **serve_options)
+    running = RunningApp(server, port, corpus, index)
     wait_until_up(running.url)
     return running
 

@@ -27,6 +27,7 @@ import os
 
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is imported: no telemetry, no version check
 
+import hashlib
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -112,7 +113,7 @@ def build_app(corpus_dir: str | Path = "corpus", index_dir: str | Path = "index"
             chat = _chat_tab(settings, texts)
         with gr.Tab("Corpus & index", id="corpus"):
             corpus_tab = _corpus_tab(settings, watcher)
-        _wire_chat(chat, index)
+        _wire_chat(demo, chat, index)
         _wire_corpus(demo, corpus_tab, corpus, index, settings.max_upload_mb * 2**20, watcher)
         _api(index)
     # Chat, /ask and a rebuild run side by side: answer() keeps reading the old snapshot until the new one is live.
@@ -177,9 +178,12 @@ def _corpus_tab(settings: Settings, watcher: Any) -> _Corpus:
     return _Corpus(status_line, watch_line, rebuild_btn, build_status, uploads, docs)
 
 
-def _wire_chat(chat: _Chat, index: Path) -> None:
-    """The chat's events (ui/handlers.py does the work)."""
+def _wire_chat(demo: gr.Blocks, chat: _Chat, index: Path) -> None:
+    """The chat's events (ui/handlers.py does the work). The conversation is also kept in the browser
+    (``gr.BrowserState``, the last :data:`ui.handlers.KEEP_TURNS` answers), so a page reload shows it again."""
     history, sections, answers = gr.State([]), gr.State([]), gr.State([])
+    saved = gr.BrowserState([], storage_key="rag-conversation",
+                            secret=hashlib.sha256(f"rag-chipwar:{index}".encode()).hexdigest())
 
     def respond(*inputs: Any) -> Iterator[Any]:
         yield from handlers.respond(index, *inputs)
@@ -192,25 +196,30 @@ def _wire_chat(chat: _Chat, index: Path) -> None:
         return value.get("text", "") if isinstance(value, dict) else str(value)
 
     def new_conversation() -> tuple[Any, ...]:  # the previous conversation's export goes too
-        return [], "", EMPTY_PANEL, [], [], [], gr.File(value=None, visible=False)
+        return [], "", EMPTY_PANEL, [], [], [], gr.File(value=None, visible=False), []
 
+    def keep(kept: list[dict]) -> list[dict]:
+        return list(kept or [])[-handlers.KEEP_TURNS:]
+
+    state = [history, sections, answers]
     chat_io: dict[str, Any] = dict(
-        inputs=[chat.question, chat.chatbot, history, sections, answers, chat.backend, chat.k, chat.sentences],
-        outputs=[chat.chatbot, chat.question, chat.sources, history, sections, answers])
+        inputs=[chat.question, chat.chatbot, *state, chat.backend, chat.k, chat.sentences],
+        outputs=[chat.chatbot, chat.question, chat.sources, *state])
     # A question sent while the previous one is still being answered runs right after it (always_last), instead
     # of being dropped; the box keeps what was typed until then.
     chat.question.submit(respond, **chat_io, api_visibility="private", concurrency_limit=4,
-                         concurrency_id="chat", show_progress="hidden", trigger_mode="always_last")
+                         concurrency_id="chat", show_progress="hidden", trigger_mode="always_last").then(
+        keep, answers, saved, api_visibility="private", queue=False)
     chat.chatbot.example_select(pick_example, None, chat.question, api_visibility="private", queue=False).then(
         respond, **chat_io, api_visibility="private", concurrency_limit=4, concurrency_id="chat",
-        show_progress="hidden")
+        show_progress="hidden").then(keep, answers, saved, api_visibility="private", queue=False)
     for trigger in (chat.clear.click, chat.chatbot.clear):
-        trigger(new_conversation, None,
-                [chat.chatbot, chat.question, chat.sources, history, sections, answers, chat.exported],
+        trigger(new_conversation, None, [chat.chatbot, chat.question, chat.sources, *state, chat.exported, saved],
                 api_visibility="private", queue=False)
     chat.export_btn.click(handlers.export, answers, chat.exported, api_visibility="private")
-    chat.reopen_btn.upload(reopen, chat.reopen_btn, [chat.chatbot, chat.sources, history, sections, answers],
-                           api_visibility="private")
+    chat.reopen_btn.upload(reopen, chat.reopen_btn, [chat.chatbot, chat.sources, *state],
+                           api_visibility="private").then(keep, answers, saved, api_visibility="private", queue=False)
+    demo.load(handlers.restore, saved, [chat.chatbot, chat.sources, *state], api_visibility="private")
 
 
 def _wire_corpus(demo: gr.Blocks, tab: _Corpus, corpus: Path, index: Path, max_bytes: int, watcher: Any) -> None:
@@ -280,72 +289,3 @@ def _api(index: Path) -> None:
 
     gr.api(ask, api_name="ask", concurrency_limit=4, concurrency_id="ask")
     gr.api(ask_stream, api_name="ask_stream", concurrency_limit=4, concurrency_id="ask")
-
-
-def _warm_up(index_dir: str | Path) -> None:
-    """Load the embedding model and the index, and run one answer, so the first question is answered quickly."""
-    try:
-        api.answer("Which semiconductor export controls are mentioned?", index_dir=index_dir)
-    except Exception:  # a missing index is reported to the user when they ask
-        log.debug("warm-up failed", exc_info=True)
-
-
-def _warm_corpus(index_dir: Path):
-    """Start the background cache warm-up for the index's corpus (again after each rebuild); its stop event."""
-    from rag.app import warmup as warm
-
-    return warm.start(index_dir)[1]
-
-
-def launch(corpus_dir: str | Path = "corpus", index_dir: str | Path = "index", host: str | None = None,
-           port: int | None = None, *, prevent_thread_lock: bool = False, quiet: bool = False,
-           watch: bool = False) -> gr.Blocks:
-    """Serve the UI on ``host:port`` (defaults from settings: 127.0.0.1:7860); login when ``auth_user`` and
-    ``auth_password`` are set. Blocks until stopped unless ``prevent_thread_lock``; returns the app.
-
-    ``watch``: keep the index up to date with the corpus folder (:class:`rag.app.watch.CorpusWatcher`); the watcher is
-    ``demo.rag_watcher`` and stops when the server does.
-
-    After the warm-up answer and before the URL is printed, a background thread starts filling the per-sentence
-    caches for the whole corpus (:mod:`rag.app.warmup`); ``demo.close()`` stops it.
-    """
-    settings = load_settings()
-    watcher = None
-    if watch:
-        from rag.app.watch import CorpusWatcher
-
-        watcher = CorpusWatcher(Path(corpus_dir), Path(index_dir)).start()
-    demo = build_app(corpus_dir, index_dir, watcher=watcher)
-    demo.rag_watcher = watcher
-    auth = (settings.auth_user, settings.auth_password) if settings.auth_user and settings.auth_password else None
-    # Warm up (model, index, caches) before the URL is printed, so the first question does not wait for it; then fill
-    # the per-sentence caches in the background, pausing while a question is answered (rag.app.warmup).
-    _warm_up(Path(index_dir).resolve())
-    warm_stop = _warm_corpus(Path(index_dir).resolve())
-    demo.launch(
-        server_name=host or settings.host,
-        server_port=port or settings.port,
-        auth=auth,
-        share=False,
-        inbrowser=False,
-        ssr_mode=False,
-        mcp_server=False,
-        max_file_size=f"{settings.max_upload_mb + 1}mb",
-        theme=THEME,
-        css=CSS,
-        footer_links=["api", "settings"],
-        prevent_thread_lock=prevent_thread_lock,
-        quiet=quiet,
-    )
-    close = demo.close
-
-    def close_and_stop_warm_up(*args, **kwargs):
-        warm_stop.set()
-        return close(*args, **kwargs)
-
-    demo.close = close_and_stop_warm_up
-    if not prevent_thread_lock:  # launch() returned: the server stopped
-        warm_stop.set()
-        if watcher is not None:
-            watcher.stop()
-    return demo

@@ -19,6 +19,7 @@ from rag.core.config import Settings
 from rag.core.errors import RagError
 from rag.core.types import Answer
 from ui.render import (
+    EMPTY_PANEL,
     md_text,
     render_answer,
     render_error,
@@ -145,6 +146,33 @@ def export(answers: list[dict]):
     return gr.File(value=[str(p) for p in sorted(folder.iterdir())], visible=True)
 
 
+def conversation_of(records: list[Answer], resolutions: dict | None = None) -> tuple[list[dict], list, list[dict]]:
+    """The chat messages, the Sources panel's sections and the history of a list of answers."""
+    chat: list[dict] = []
+    sections: list = []
+    history: list[dict] = []
+    for turn, record in enumerate(records, 1):
+        chat += turn_messages(record, turn)
+        sections.append((record.question, render_section(record, turn, resolutions)))
+        history += [{"role": "user", "content": record.question}, {"role": "assistant", "content": record.text}]
+    return chat, sections[-KEEP_TURNS:], history
+
+
+def restore(saved: list[dict] | None):
+    """The conversation kept in the browser (``gr.BrowserState``), shown again after a page reload."""
+    from rag.app.transcript import answer_from_dict
+
+    if not saved:
+        return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+    try:
+        records = [answer_from_dict(a) for a in saved]
+    except (KeyError, TypeError, ValueError, RagError):  # kept by an older version: start afresh
+        log.info("the conversation kept in the browser could not be read; starting a new one")
+        return [], EMPTY_PANEL, [], [], []
+    chat, sections, history = conversation_of(records)
+    return chat, render_panel(sections), history, sections, saved
+
+
 def reopen(index: Path, file: Any):
     """Show a saved conversation again, flagging every source whose cited sentence changed since."""
     from rag.app.transcript import check_anchors, load_transcript
@@ -155,12 +183,7 @@ def reopen(index: Path, file: Any):
         resolutions = check_anchors(records, index)
     except RagError as exc:
         raise gr.Error(str(exc), print_exception=False) from None
-    chat, sections, history = [], [], []
-    for turn, record in enumerate(records, 1):
-        chat += turn_messages(record, turn)
-        sections.append((record.question, render_section(record, turn, resolutions)))
-        history += [{"role": "user", "content": record.question}, {"role": "assistant", "content": record.text}]
-    sections = sections[-KEEP_TURNS:]
+    chat, sections, history = conversation_of(records, resolutions)
     changed = sum(r.changed for r in resolutions.values())
     gr.Info(f"Re-opened {len(records)} answers; {changed} of {len(resolutions)} cited sentences changed since.")
     return chat, render_panel(sections), history, sections, [r.to_dict() for r in records]

@@ -6,6 +6,7 @@ The CLI and the Gradio UI are thin shells over these functions.
 
 from __future__ import annotations
 
+import logging
 import queue
 import re
 import threading
@@ -76,9 +77,29 @@ def build_index(corpus_dir: str | Path | None = None, index_dir: str | Path | No
 
     settings = _settings(index_dir, corpus_dir, store=store)
     embedder = embedder or get_embedder(settings.embedder, settings.precision)
-    return _build(settings.corpus_dir, settings.index_dir, embedder=embedder,
-                  chunker=chunker_from(settings, embedder.max_tokens), progress=progress,
-                  store=StoreSpec.from_settings(settings))
+    try:
+        report = _build(settings.corpus_dir, settings.index_dir, embedder=embedder,
+                        chunker=chunker_from(settings, embedder.max_tokens), progress=progress,
+                        store=StoreSpec.from_settings(settings))
+    except Exception:
+        _tell_build_listeners(None)
+        raise
+    _tell_build_listeners(report)
+    return report
+
+
+BuildListener = Callable[[BuildReport | None], None]
+BUILD_LISTENERS: list[BuildListener] = []
+"""Called after every :func:`build_index` in this process (CLI, UI, watcher), with its report, or ``None`` when the
+build failed; the HTTP server's metrics count builds this way (:mod:`rag.http.metrics`)."""
+
+
+def _tell_build_listeners(report: BuildReport | None) -> None:
+    for listener in list(BUILD_LISTENERS):
+        try:
+            listener(report)
+        except Exception:  # a listener never breaks a build
+            logging.getLogger(__name__).exception("build listener failed")
 
 
 def index_status(corpus_dir: str | Path | None = None, index_dir: str | Path | None = None):

@@ -169,17 +169,20 @@ def cite(anchor: str, quote: str | None, as_json: bool, index_dir: str) -> None:
 
 
 @main.command()
-@click.option("--host", default=None, help="Interface to bind [default: 127.0.0.1]. Use 0.0.0.0 only behind auth.")
+@click.option("--host", default=None, help="Interface to bind [default: 127.0.0.1]. Another host needs api_keys or a "
+                                           "UI login (or --insecure).")
 @click.option("--port", default=None, type=click.IntRange(1, 65535), help="Port [default: 7860].")
 @click.option("--watch", is_flag=True, help="Re-index by itself when files in the corpus folder change.")
+@click.option("--insecure", is_flag=True, help="Serve beyond this machine with neither api_keys nor a UI login.")
 @CORPUS
 @INDEX
-def serve(host: str | None, port: int | None, watch: bool, corpus_dir: str | None, index_dir: str | None) -> None:
-    """Run the chat UI in the browser (Gradio).
+def serve(host: str | None, port: int | None, watch: bool, insecure: bool, corpus_dir: str | None,
+          index_dir: str | None) -> None:
+    """Serve the chat UI and the API (OpenAI-compatible /v1/chat/completions, /v1/answer, ...) on one port.
 
-    Example usage: rag serve --port 7860 --watch
+    Example usage: RAG_API_KEYS=k1 rag serve --port 7860 --watch
     """
-    from ui.app import launch
+    from rag.http.server import serve as run_server
 
     corpus_dir, index_dir = ensure_index(corpus_dir, index_dir)
-    launch(corpus_dir=corpus_dir, index_dir=index_dir, host=host, port=port, watch=watch)
+    run_server(corpus_dir, index_dir, host=host, port=port, watch=watch, insecure=insecure)

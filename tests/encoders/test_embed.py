@@ -262,25 +262,3 @@ def test_unknown_embedder_and_key_are_clear_errors():
         get_embedder("bert")
     with pytest.raises(ConfigError, match="rebuild it with: rag build"):
         embedder_for_key("all-MiniLM-L6-v2@int4")
-
-
-@pytest.mark.slow
-def test_serve_warms_model_and_index_before_announcing_the_url(monkeypatch, real_index):
-    """`rag serve` (ui.app.launch) has loaded the embedder, the index and answered once before the server starts,
-    so the first question does not wait for model loading."""
-    import gradio as gr
-
-    import ui.app
-    from rag.encoders import registry
-    from rag.index import snapshot as index
-
-    state = {}
-
-    def fake_launch(self, **kw):
-        state["index_loaded"] = any(real_index.resolve() == p.parent for p in map(__import__("pathlib").Path, index._loaded))
-        state["embedder_loaded"] = any(name == "minilm" for name, _ in registry._cache)
-
-    monkeypatch.setattr(gr.Blocks, "launch", fake_launch)
-    index._loaded.clear()
-    ui.app.launch(str(CORPUS), str(real_index))
-    assert state == {"index_loaded": True, "embedder_loaded": True}

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import re
+import socket
+import threading
 import time
 
 import pytest
@@ -16,7 +18,6 @@ import pytest
 from tests.helpers import (
     ARTIFACTS,
     BOTS,
-    CORPUS,
     app_over_copies,
     copy_corpus,
     copy_index,
@@ -55,7 +56,7 @@ def app(module_env, real_index, tmp_path_factory):
     never touch the bundled files)."""
     running = app_over_copies(real_index, tmp_path_factory.mktemp("ui-app"))
     yield running
-    running.demo.close()
+    running.close()
 
 
 @pytest.fixture
@@ -64,7 +65,7 @@ def own_app(module_env, real_index, tmp_path):
     ``app`` stays as bundled, so no test depends on which tests ran before it."""
     running = app_over_copies(real_index, tmp_path)
     yield running
-    running.demo.close()
+    running.close()
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +81,7 @@ def hostile_app(module_env, real_index, tmp_path_factory):
     assert report.added == 1, report.summary()
     running = start_app(corpus, index)
     yield running
-    running.demo.close()
+    running.close()
 
 
 def _ask(page, question: str) -> tuple[float, float]:
@@ -171,26 +172,13 @@ def test_rendering_escapes_document_text():
     assert render_answer("A [1]. B [7].", [cite], 3).count('href="#src-3-1"') == 1  # unknown markers stay text
 
 
-def test_launch_settings_auth_and_backends(monkeypatch, tmp_path):
-    """launch() takes host/port from settings, adds a login only when both auth settings are set, never shares;
-    the backend menu offers only configured backends."""
-    import gradio as gr
-
+def test_the_backend_menu_offers_only_configured_backends(tmp_path):
+    """Host, port and login are the server's (tests/http/test_server.py); the menu lists the configured backends.
+    Gradio's telemetry is off before it is imported."""
     import ui.app
+    import ui.handlers
 
-    seen = {}
-    monkeypatch.setattr(gr.Blocks, "launch", lambda self, **kw: seen.update(kw))
-    monkeypatch.setattr(ui.app, "_warm_up", lambda index_dir: None)
-    ui.app.launch(str(CORPUS), str(tmp_path / "no-index"))
-    assert seen["server_name"] == "127.0.0.1" and seen["server_port"] == 7860
-    assert seen["auth"] is None and seen["share"] is False
-    assert os.environ["GRADIO_ANALYTICS_ENABLED"] == "False"
-
-    monkeypatch.setenv("RAG_AUTH_USER", "ana")
-    monkeypatch.setenv("RAG_AUTH_PASSWORD", "s3cret")
-    monkeypatch.setenv("RAG_PORT", "7999")
-    ui.app.launch(str(CORPUS), str(tmp_path / "no-index"), host="127.0.0.2")
-    assert seen["auth"] == ("ana", "s3cret") and seen["server_port"] == 7999 and seen["server_name"] == "127.0.0.2"
+    assert os.environ["GRADIO_ANALYTICS_ENABLED"] == "False" and ui.app.THEME
 
     from rag.core.config import load_settings
 
@@ -461,3 +449,61 @@ def test_hostile_document_is_shown_as_text(hostile_app, page):
     assert HOSTILE in page.locator("#sources .src-card.active mark").inner_text()
     assert page.evaluate("window.__pwned") is None
     shot(page, "08-hostile-document")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the conversation kept in the browser, and a server that goes away
+
+def test_the_conversation_survives_a_page_reload(app, page):
+    open_app(page, app)
+    _ask(page, SMIC)
+    answer = last_bot_text(page)
+    page.reload()
+    page.wait_for_selector("#question textarea")
+    page.wait_for_function("""(q) => Array.from(document.querySelectorAll('#sources .sources > .src-question'))
+                                   .some(e => e.innerText.trim() === 'Q: ' + q)""", arg=SMIC)
+    assert last_bot_text(page) == answer
+    assert norm(page.locator('#chatbot [data-testid="user"]').last.inner_text()) == SMIC
+    shot(page, "13-after-reload")
+    page.get_by_role("button", name="New conversation").click()  # a new conversation is not brought back
+    page.wait_for_function("() => document.querySelectorAll('#chatbot [data-testid=\"bot\"]').length === 0")
+    page.wait_for_timeout(500)
+    page.reload()
+    page.wait_for_selector("#sources .sources")
+    page.wait_for_timeout(1500)
+    assert page.locator(BOTS).count() == 0
+
+
+def test_a_server_that_goes_away_mid_answer_is_said_in_the_chat(real_index, tmp_path, page, monkeypatch):
+    """The answer waits on an LLM server that never replies; then `rag serve` stops. The bubble must not stay
+    "Searching the articles…": the page notices the server is gone and says so."""
+    silent = socket.create_server(("127.0.0.1", 0))
+    held = []
+
+    def hold() -> None:
+        while True:
+            try:
+                held.append(silent.accept())
+            except OSError:
+                return
+
+    threading.Thread(target=hold, daemon=True).start()
+    monkeypatch.setenv("RAG_OPENAI_BASE_URL", f"http://127.0.0.1:{silent.getsockname()[1]}/v1")
+    monkeypatch.setenv("RAG_OPENAI_MODEL", "silent")
+    monkeypatch.setenv("RAG_BACKEND", "openai")
+    running = app_over_copies(real_index, tmp_path)
+    try:
+        open_app(page, running)
+        box = page.locator("#question textarea")
+        box.fill(SMIC)
+        box.press("Enter")
+        page.wait_for_function("(w) => { const b = document.querySelectorAll('#chatbot [data-testid=\"bot\"]');"
+                               " return b.length && b[b.length - 1].innerText.includes(w); }", arg=SEARCHING)
+    finally:
+        running.close()
+        silent.close()
+    page.wait_for_selector("#server-lost-banner", timeout=60_000)
+    assert "server stopped answering" in page.locator("#server-lost-banner").inner_text()
+    assert page.locator("#server-lost-banner").is_visible()
+    assert SEARCHING not in page.locator("#chatbot").inner_text()
+    shot(page, "14-server-gone")

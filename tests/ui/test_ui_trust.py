@@ -40,7 +40,7 @@ SMIC_DOC = "chinas-triple-output-ai-strategy-tripling-chip-production-by-2026"
 def trust_app(module_env, real_index, tmp_path_factory):
     running = app_over_copies(real_index, tmp_path_factory.mktemp("ui-trust"))
     yield running
-    running.demo.close()
+    running.close()
 
 
 def _ask_and_wait(page, question: str) -> None:
@@ -152,7 +152,7 @@ def llm_app(module_env, real_index, tmp_path_factory):
         mp.setenv("RAG_BACKEND", "llama-cpp")
         running = start_app(CORPUS, index)
         yield running
-        running.demo.close()
+        running.close()
 
 
 @pytest.mark.llm

@@ -50,4 +50,35 @@ if (!window.__ragCiteHandler) {
     const text = message.innerText.replace(/\n{3,}/g, '\n\n').trim();
     setTimeout(function () { navigator.clipboard.writeText(text).catch(function () {}); }, 60);
   }, true);
+  // A question still "Searching the articles…" while the server has gone (stopped, restarted, network lost) would
+  // wait for ever: every few seconds, while such a bubble is shown, ask the server's /healthz; when it does not
+  // answer, the bubble says what happened instead.
+  window.__ragWatchServer = setInterval(function () {
+    const bots = document.querySelectorAll('#chatbot [data-testid="bot"]');
+    const last = bots.length ? bots[bots.length - 1] : null;
+    if (!last || !/Searching the articles/.test(last.innerText)) { window.__ragWaitingSince = 0; return; }
+    const now = Date.now();
+    if (!window.__ragWaitingSince) { window.__ragWaitingSince = now; return; }
+    if (now - window.__ragWaitingSince < 4000) return;
+    const probe = new AbortController();
+    const timer = setTimeout(function () { probe.abort(); }, 3000);
+    fetch(new URL('healthz', window.location.href), {cache: 'no-store', signal: probe.signal})
+      .then(function (r) { if (!r.ok) throw new Error('status ' + r.status); })
+      .catch(function () {
+        const note = '⚠️ The server stopped answering, so this answer did not arrive. ' +
+          'Reload the page once the server is back: the conversation so far is kept.';
+        last.innerHTML = '<p class="server-lost">' + note + '</p>';
+        // Gradio may cover the chat with its own "Error" badge: the same words at the top of the page too
+        if (!document.getElementById('server-lost-banner')) {
+          const banner = document.createElement('div');
+          banner.id = 'server-lost-banner';
+          banner.setAttribute('role', 'alert');
+          banner.textContent = note;
+          banner.style.cssText = 'position:fixed;top:0;left:0;right:0;z-index:1000;padding:10px 16px;' +
+            'background:#fef3c7;color:#78350f;border-bottom:1px solid #f59e0b;font-weight:600;text-align:center';
+          document.body.appendChild(banner);
+        }
+      })
+      .finally(function () { clearTimeout(timer); });
+  }, 2000);
 }
