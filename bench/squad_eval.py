@@ -56,7 +56,7 @@ def main() -> None:
     args.squad = args.squad or str(SETS[args.set][0])
     args.articles = args.articles or SETS[args.set][1]
     from rag.app.api import answer, build_index
-    from rag.app.evaluate import fact_found, wilson
+    from rag.app.evaluate import fact_found, span_scores, wilson
 
     data = {a["title"]: a for a in json.loads(Path(args.squad).read_text(encoding="utf-8"))["data"]}
     rng = random.Random(args.seed)
@@ -82,8 +82,10 @@ def main() -> None:
         started = time.perf_counter()
         a = answer(q["question"], index_dir=index)
         golds = [x["text"] for x in q["answers"]]
+        short = a.short_answer.text if a.short_answer else ""
+        em, f1 = span_scores(short, golds) if golds and short else (0.0, 0.0)
         rows.append({"id": q["id"], "answerable": not q["is_impossible"], "status": a.status,
-                     "confidence": a.confidence,
+                     "confidence": a.confidence, "short": short, "short_em": em, "short_f1": f1,
                      "found": fact_found(a.text, golds) if golds else None,
                      "seconds": time.perf_counter() - started})
     ans = [r for r in rows if r["answerable"]]
@@ -104,6 +106,13 @@ def main() -> None:
         "answered_answerable": rate(ans, "status", "answered"), "partial_answerable": rate(ans, "status", "partial"),
         "answered_unanswerable": rate(un, "status", "answered"), "partial_unanswerable": rate(un, "status", "partial"),
         "confidence_auc": auc([r["confidence"] or 0.0 for r in ans], [r["confidence"] or 0.0 for r in un]),
+        # the direct short answer (Answer.short_answer), retrieval included: EM/F1 over every answerable question (no
+        # short answer scores 0), and F1 over those that got one
+        "short_answer_given_answerable": round(statistics.fmean(bool(r["short"]) for r in ans), 3) if ans else None,
+        "short_answer_em": round(statistics.fmean(r["short_em"] for r in ans), 3) if ans else None,
+        "short_answer_f1": round(statistics.fmean(r["short_f1"] for r in ans), 3) if ans else None,
+        "short_answer_f1_given": round(statistics.fmean(r["short_f1"] for r in ans if r["short"]), 3)
+        if any(r["short"] for r in ans) else None,
         "latency_p50_s": round(statistics.median(r["seconds"] for r in rows), 3),
         "intervals_95": {"gold_in_text_answerable": interval(gold),
                          "answered_answerable": interval([r["status"] == "answered" for r in ans]),

@@ -16,6 +16,7 @@ from rag.answering.backends.base import Draft, Prepared
 from rag.answering.backends.registry import backend_for
 from rag.answering.conversation import check_history, resolve
 from rag.answering.questions import analyse
+from rag.answering.short import short_answer
 from rag.core.activity import answering as answer_in_progress
 from rag.core.config import Settings
 from rag.core.protocols import EmbedFn, OnToken
@@ -145,9 +146,11 @@ def _answer_question(question: str, settings: Settings, history: list[dict] | No
         with timer.stage("conflicts"):
             text, citations, conflicts = with_conflicts(text, citations, question, passages, snapshot.documents,
                                                         embed)
+    short = short_answer(prep.info, citations) if status == "answered" else None
     return Answer(question=question, text=text, citations=citations, abstained=status != "answered",
                   passages=passages, support=support, timings=timer.seconds, backend=settings.backend,
                   rewritten_question=prep.query if prep.query != question else None, notices=notices,
                   status=status, reason=reason if status != "answered" else "", scorer=draft.scorer,
                   conflicts=conflicts,
-                  confidence=round(draft.probability, 4) if draft.probability is not None else None)
+                  confidence=round(draft.probability, 4) if draft.probability is not None else None,
+                  short_answer=short)

@@ -19,8 +19,9 @@ from __future__ import annotations
 import json
 import re
 import statistics
+import string
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -70,6 +71,29 @@ def fact_found(text: str, alternatives: list[str]) -> bool:
     return any(a and a in low for a in (alt.lower().strip(" \t\n.,;:!?") for alt in alternatives))
 
 
+_PUNCTUATION = frozenset(string.punctuation)
+
+
+def _squad_tokens(text: str) -> list[str]:
+    """SQuAD's answer normalisation: lower case, no punctuation, no articles, single spaces."""
+    text = "".join(ch for ch in text.lower() if ch not in _PUNCTUATION)
+    return re.sub(r"\b(a|an|the)\b", " ", text).split()
+
+
+def span_scores(prediction: str, golds: list[str]) -> tuple[float, float]:
+    """SQuAD's exact match and token F1 of a short answer against its gold answers (the best over them)."""
+    best_em, best_f1 = 0.0, 0.0
+    pred = _squad_tokens(prediction)
+    for gold in golds:
+        ref = _squad_tokens(gold)
+        best_em = max(best_em, float(pred == ref))
+        common = sum((Counter(pred) & Counter(ref)).values())
+        if common:
+            precision, recall = common / len(pred), common / len(ref)
+            best_f1 = max(best_f1, 2 * precision * recall / (precision + recall))
+    return best_em, best_f1
+
+
 def percentile(values: list[float], q: float) -> float:
     if not values:
         return 0.0
@@ -99,6 +123,18 @@ class QuestionResult:
     sentences_supported: int = 0
     citations_supporting: int = 0
     answer: str = ""
+    short_answer: str = ""
+    short_answer_fact: bool | None = None
+    """Whether the short answer holds one of the question's key facts (answered answerable questions with a short
+    answer and key facts only)."""
+    confidence: float | None = None
+    """``Answer.confidence``: how sure the answerer was (ranks the questions of the risk-coverage curve)."""
+
+    @property
+    def correct(self) -> bool:
+        """An answerable question whose answer holds every key fact (what answering it should give); questions without
+    key facts are left out of the risk-coverage figures."""
+        return self.answerable and self.key_fact_coverage == 1.0
 
 
 def evaluate_item(item: QAItem, answer_fn: Callable[..., Answer], documents: dict[str, str], k: int) -> QuestionResult:
@@ -107,7 +143,10 @@ def evaluate_item(item: QAItem, answer_fn: Callable[..., Answer], documents: dic
     ans = answer_fn(item.question, history=item.history)
     seconds = time.perf_counter() - started
     status = ans.status
-    res = QuestionResult(item.id, item.type, item.answerable, ans.abstained, seconds, item.split, status, answer=ans.text)
+    res = QuestionResult(item.id, item.type, item.answerable, ans.abstained, seconds, item.split, status, answer=ans.text,
+                         confidence=ans.confidence, short_answer=ans.short_answer.text if ans.short_answer else "")
+    if res.short_answer and item.answerable and item.key_facts and status == "answered":
+        res.short_answer_fact = any(fact_found(res.short_answer, f) for f in item.key_facts)
     if item.doc_ids:
         ranks = [i for i, p in enumerate(ans.passages[:k], 1) if p.doc_id in item.doc_ids]
         res.doc_hit = bool(ranks)
@@ -147,6 +186,35 @@ def _outcomes(rs: list[QuestionResult]) -> dict[str, list[bool]]:
 def _coverage(rs: list[QuestionResult]) -> list[float]:
     """Key-fact coverage of each answerable question that has key facts."""
     return [r.key_fact_coverage for r in rs if r.answerable and r.key_fact_coverage is not None]
+
+
+def risk_coverage(rs: list[QuestionResult]) -> dict[str, float | None]:
+    """Selective answering, as a threshold-free figure beside the rates a threshold sets.
+
+    - ``answered_precision``: of the questions answered (status ``answered``), the share whose answer holds every key
+      fact; an answered unanswerable question counts as wrong.
+    - ``coverage``: the share of all questions answered.
+    - ``aurc``: the area under the risk-coverage curve: the questions ranked by ``Answer.confidence`` (most sure
+      first, none last), the risk (1 - the share correct) of answering the first n, averaged over every n. Lower is
+      better; it does not move when only the answer/abstain threshold moves, which trades precision for coverage.
+    - ``aurc_oracle``: the same area with the correct answers ranked first: the best any confidence could do here.
+    """
+    rs = [r for r in rs if not r.answerable or r.key_fact_coverage is not None]  # those whose correctness is known
+    if not rs:
+        return {"answered_precision": None, "coverage": None, "aurc": None, "aurc_oracle": None}
+    answered = [r for r in rs if r.status == "answered"]
+    ranked = sorted(rs, key=lambda r: -1.0 if r.confidence is None else -r.confidence)
+
+    def area(order: list[QuestionResult]) -> float:
+        right, risks = 0, []
+        for n, r in enumerate(order, 1):
+            right += r.correct
+            risks.append(1 - right / n)
+        return statistics.fmean(risks)
+
+    return {"answered_precision": _mean([r.correct for r in answered]) if answered else None,
+            "coverage": len(answered) / len(rs), "aurc": area(ranked),
+            "aurc_oracle": area(sorted(rs, key=lambda r: not r.correct))}
 
 
 def wilson(successes: int, n: int, confidence: float = CONFIDENCE) -> tuple[float, float] | None:
@@ -190,6 +258,9 @@ def summarize(results: list[QuestionResult]) -> dict:
             "citation_validity": sum(r.citations_valid for r in rs) / cites if cites else None,
             "citation_recall": sum(r.sentences_supported for r in rs) / sentences if sentences else None,
             "citation_precision": sum(r.citations_supporting for r in rs) / cites if cites else None,
+            **risk_coverage(rs),
+            "short_answer_rate": _mean([bool(r.short_answer) for r in rs if r.status == "answered"]),
+            "short_answer_key_fact": _mean([r.short_answer_fact for r in rs if r.short_answer_fact is not None]),
             "latency_p50_s": percentile(times, 0.5),
             "latency_p95_s": percentile(times, 0.95),
         }

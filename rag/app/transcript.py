@@ -25,6 +25,7 @@ from rag.core.types import (
     Conflict,
     RetrievedChunk,
     SentenceSupport,
+    ShortAnswer,
     StatedValue,
 )
 
@@ -69,7 +70,9 @@ def answer_from_dict(d: dict) -> Answer:
     return Answer(question=d["question"], text=d["text"], citations=[_citation(c) for c in d.get("citations", [])],
                   abstained=d.get("abstained", False), passages=[_passage(p) for p in d.get("passages", [])],
                   support=support, backend=d.get("backend", "extractive"), notices=list(d.get("notices", [])),
-                  conflicts=conflicts)
+                  conflicts=conflicts, status=d.get("status", "answered"), reason=d.get("reason", ""),
+                  rewritten_question=d.get("rewritten_question"), confidence=d.get("confidence"),
+                  short_answer=ShortAnswer(**d["short_answer"]) if d.get("short_answer") else None)
 
 
 _CITE_LINE = re.compile(r"^- \[(\d+)\] (.*) \((.*?), (.*?)\) anchor `([^`]+)`$")

@@ -114,6 +114,8 @@ def ask(question: str, k: int | None, backend: str | None, sentences: int | None
         click.echo(f"Note: {notice}")
     # the three outcomes look different: a confident answer, a partial one (with why), or nothing found (with why);
     # on stdout with the answer, so a log of stdout and stderr together keeps the order
+    if result.short_answer is not None:  # the direct answer first, then the cited sentences that state it
+        click.echo(f"Short answer: {result.short_answer.text} [{result.short_answer.marker}]")
     label = {"answered": "Answer", "partial": "Partial answer", "not_found": "Not found"}.get(result.status, "Answer")
     click.echo(f"{label}{f' ({result.reason})' if result.reason else ''}:")
     click.echo(result.text)

@@ -125,6 +125,18 @@ class Citation(_Record):
 
 
 @dataclass(frozen=True)
+class ShortAnswer(_Record):
+    """The direct answer inside the lead cited sentence: a name, number, date or place, with its exact span in the
+    cleaned document text and the marker of the citation it comes from."""
+
+    text: str
+    doc_id: str
+    start: int
+    end: int
+    marker: int
+
+
+@dataclass(frozen=True)
 class SentenceSupport(_Record):
     """The verifier's judgement of one answer sentence."""
 
@@ -206,6 +218,9 @@ class Answer(_Record):
     confidence: float | None = None
     """The scorer's probability that the lead sentence answers the question (``None`` when no scorer ran, e.g. an
     LLM draft that was kept)."""
+    short_answer: ShortAnswer | None = None
+    """The direct answer (a name, number, date, place) inside the lead cited sentence, when the outcome is answered
+    and the question asks for one of those (:mod:`rag.answering.short`); else ``None``."""
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)

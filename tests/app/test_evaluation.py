@@ -89,3 +89,40 @@ def test_rates_come_with_their_95_percent_interval():
     assert test["intervals"]["answered_unanswerable"] == pytest.approx(wilson(1, 5))
     lo, hi = test["intervals"]["key_fact_coverage"]
     assert lo < 0.9 <= hi
+
+
+def test_risk_coverage_ranks_by_confidence_and_ignores_the_threshold():
+    """Answered precision and coverage move with the answer/abstain threshold; the risk-coverage area does not: it
+    depends only on how confidence ranks right answers above wrong ones."""
+    from rag.app.evaluate import QuestionResult, risk_coverage
+
+    def q(answerable: bool, status: str, coverage: float | None, confidence: float | None) -> QuestionResult:
+        return QuestionResult("x", "fact", answerable, status != "answered", 0.1, status=status,
+                              key_fact_coverage=coverage if answerable else None, confidence=confidence)
+
+    right, wrong_fact, unanswerable = q(True, "answered", 1.0, 0.9), q(True, "answered", 0.5, 0.8), \
+        q(False, "answered", None, 0.7)
+    declined = q(True, "not_found", 0.0, 0.2)
+    figures = risk_coverage([right, wrong_fact, unanswerable, declined])
+    assert figures["answered_precision"] == 1 / 3 and figures["coverage"] == 3 / 4
+    # risks of answering the top 1..4 by confidence: 0, 1/2, 2/3, 3/4
+    assert figures["aurc"] == pytest.approx((0 + 1 / 2 + 2 / 3 + 3 / 4) / 4)
+    assert figures["aurc_oracle"] == figures["aurc"]  # the one right answer is already ranked first
+    stricter = risk_coverage([right, q(True, "partial", 0.5, 0.8), q(False, "not_found", None, 0.7), declined])
+    assert stricter["coverage"] == 1 / 4 and stricter["answered_precision"] == 1.0
+    assert stricter["aurc"] == figures["aurc"]  # a threshold change alone leaves the area where it was
+    worse = risk_coverage([q(True, "answered", 1.0, 0.1), wrong_fact, unanswerable, declined])
+    assert worse["aurc"] > figures["aurc"] > worse["aurc_oracle"] - 1e-12
+    no_key_facts = QuestionResult("y", "fact", True, False, 0.1, status="answered", confidence=0.99)
+    assert risk_coverage([no_key_facts]) == {"answered_precision": None, "coverage": None, "aurc": None,
+                                             "aurc_oracle": None}
+
+
+def test_short_answers_are_scored_as_squad_scores_them():
+    from rag.app.evaluate import span_scores
+
+    assert span_scores("the Norman conquest", ["Norman conquest"]) == (1.0, 1.0)  # articles and case do not count
+    em, f1 = span_scores("in 1066 by William", ["1066"])
+    assert em == 0.0 and f1 == pytest.approx(0.4)  # precision 1/4, recall 1
+    assert span_scores("Paris", ["London", "Paris."]) == (1.0, 1.0)  # the best gold answer, punctuation ignored
+    assert span_scores("", ["1066"]) == (0.0, 0.0)
