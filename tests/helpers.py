@@ -237,7 +237,10 @@ def open_app(page, app: RunningApp) -> None:
 
 
 def last_bot_text(page) -> str:
-    return norm(page.locator(BOTS).last.inner_text())
+    """The last answer's text as shown, without its short answer (``.short-answer``, shown above the sentences)."""
+    return norm(page.locator(BOTS).last.evaluate(
+        "e => { const c = e.cloneNode(true); c.querySelectorAll('.short-answer').forEach(s => s.remove());"
+        " document.body.appendChild(c); const t = c.innerText; c.remove(); return t; }"))
 
 
 # ---------------------------------------------------------------------------------------------------------------

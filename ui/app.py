@@ -186,7 +186,12 @@ def _wire_chat(demo: gr.Blocks, chat: _Chat, index: Path) -> None:
                             secret=hashlib.sha256(f"rag-chipwar:{index}".encode()).hexdigest())
 
     def respond(*inputs: Any) -> Iterator[Any]:
-        yield from handlers.respond(index, *inputs)
+        """The chat's answer, and the browser's copy of the conversation with the same update that adds it (a page
+        reloaded right after an answer shows it too)."""
+        before = inputs[4]
+        for out in handlers.respond(index, *inputs):
+            changed = out[5] is not before and isinstance(out[5], list)
+            yield (*out, keep(out[5]) if changed else gr.skip())
 
     def reopen(file: Any) -> Any:
         return handlers.reopen(index, file)
@@ -204,15 +209,14 @@ def _wire_chat(demo: gr.Blocks, chat: _Chat, index: Path) -> None:
     state = [history, sections, answers]
     chat_io: dict[str, Any] = dict(
         inputs=[chat.question, chat.chatbot, *state, chat.backend, chat.k, chat.sentences],
-        outputs=[chat.chatbot, chat.question, chat.sources, *state])
+        outputs=[chat.chatbot, chat.question, chat.sources, *state, saved])
     # A question sent while the previous one is still being answered runs right after it (always_last), instead
     # of being dropped; the box keeps what was typed until then.
     chat.question.submit(respond, **chat_io, api_visibility="private", concurrency_limit=4,
-                         concurrency_id="chat", show_progress="hidden", trigger_mode="always_last").then(
-        keep, answers, saved, api_visibility="private", queue=False)
+                         concurrency_id="chat", show_progress="hidden", trigger_mode="always_last")
     chat.chatbot.example_select(pick_example, None, chat.question, api_visibility="private", queue=False).then(
         respond, **chat_io, api_visibility="private", concurrency_limit=4, concurrency_id="chat",
-        show_progress="hidden").then(keep, answers, saved, api_visibility="private", queue=False)
+        show_progress="hidden")
     for trigger in (chat.clear.click, chat.chatbot.clear):
         trigger(new_conversation, None, [chat.chatbot, chat.question, chat.sources, *state, chat.exported, saved],
                 api_visibility="private", queue=False)

@@ -79,7 +79,8 @@ def turn_messages(answer: Answer, turn: int) -> list[dict]:
     """A saved answer as the two chat messages it was shown as."""
     return [{"role": "user", "content": md_text(answer.question)},
             {"role": "assistant", "content": render_answer(answer.text, answer.citations, turn, answer.support,
-                                                           status=answer.status, notices=answer.notices)}]
+                                                           status=answer.status, notices=answer.notices,
+                                                           short=answer.short_answer)}]
 
 
 def respond(index: Path, message: str, chat: list[dict], history: list[dict], sections: list[tuple[str, str]],
@@ -121,7 +122,8 @@ def respond(index: Path, message: str, chat: list[dict], history: list[dict], se
     pause = STREAM_SECONDS / 40
     for partial in [result.text] if streamed else stream_steps(result.text):
         chat[-1] = {"role": "assistant", "content": render_answer(partial, result.citations, turn, result.support,
-                                                                  status=result.status, notices=result.notices)}
+                                                                  status=result.status, notices=result.notices,
+                                                                  short=result.short_answer)}
         yield chat, gr.skip(), gr.skip(), history, sections, answers
         time.sleep(pause)
     sections = (list(sections or []) + [(question, render_section(result, turn))])[-KEEP_TURNS:]

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from rag.core.display import human_date
-from rag.core.types import Answer, Citation, RetrievedChunk
+from rag.core.types import Answer, Citation, RetrievedChunk, ShortAnswer
 from rag.trust.verify import VERBATIM
 
 CONTEXT_CHARS = 360     # passage text shown either side of a cited sentence
@@ -60,19 +60,23 @@ def _badge(support: Any) -> str:
 
 
 def render_answer(text: str, citations: list[Citation], turn: int, support: list | None = None, *,
-                  status: str | None = None, notices: Sequence[str] = ()) -> str:
+                  status: str | None = None, notices: Sequence[str] = (), short: ShortAnswer | None = None) -> str:
     """Chat message for an answer: escaped text, each known marker ``[n]`` a link to its source card.
 
     With ``support`` (``Answer.support``), the i-th marker gets the i-th kept sentence's badge (:func:`_badge`; the
     answer text is those sentences in order, one marker each); markers after them (the "Sources differ" line) get
     none. Every linked marker of a dated article carries its date. ``status`` adds the outcome label in front
-    (answered, partial, not found) and ``notices`` a note line each (a shortened question, an unverified LLM draft).
+    (answered, partial, not found) and ``notices`` a note line each (a shortened question, an unverified LLM draft);
+    ``short`` (``Answer.short_answer``) is shown first, above the cited sentences, with a link to its source.
     """
     by_marker = {c.marker: c for c in citations}
     kept = [s for s in (support or []) if s.supported and s.markers]
     out, pos, seen = [], 0, 0
     if status in OUTCOME_LABELS:
         out.append(f'<span class="outcome outcome-{status}" title="{OUTCOME_LABELS[status]}"></span>')
+    if short is not None and short.marker in by_marker:
+        out.append(f'<span class="short-answer"><b>{md_text(short.text)}</b> '
+                   f'<a class="cite" href="#src-{turn}-{short.marker}">[{short.marker}]</a></span>\n\n')
     for m in _MARKER.finditer(text):
         n = int(m.group(1))
         cite = by_marker.get(n)
@@ -129,7 +133,16 @@ def _changed_note(resolution: Any) -> str:
     return f'<div class="src-changed"><b>Source changed since this answer:</b> {esc(resolution.reason)}.{closest}</div>'
 
 
-def render_citation(citation: Citation, passages: list[RetrievedChunk], turn: int, resolution: Any = None) -> str:
+def _with_short(quote: str, citation: Citation, short: ShortAnswer | None) -> str:
+    """The escaped quote, with the short answer in bold where it lies inside it."""
+    if short is None or short.doc_id != citation.doc_id or not citation.start <= short.start < short.end <= citation.end:
+        return esc(quote)
+    a, b = short.start - citation.start, short.end - citation.start
+    return f'{esc(quote[:a])}<b class="short-answer">{esc(quote[a:b])}</b>{esc(quote[b:])}'
+
+
+def render_citation(citation: Citation, passages: list[RetrievedChunk], turn: int, resolution: Any = None,
+                    short: ShortAnswer | None = None) -> str:
     p = passage_for(citation, passages)
     if p is not None:
         a, b = citation.start - p.chunk.start, citation.end - p.chunk.start
@@ -139,9 +152,9 @@ def render_citation(citation: Citation, passages: list[RetrievedChunk], turn: in
             before = "… " + before[-CONTEXT_CHARS:].split(" ", 1)[-1]
         if len(after) > CONTEXT_CHARS:
             after = after[:CONTEXT_CHARS].rsplit(" ", 1)[0] + " …"
-        body = f"{esc(before)}<mark>{esc(text[a:b])}</mark>{esc(after)}"
+        body = f"{esc(before)}<mark>{_with_short(text[a:b], citation, short)}</mark>{esc(after)}"
     else:
-        body = f"<mark>{esc(citation.quote)}</mark>"
+        body = f"<mark>{_with_short(citation.quote, citation, short)}</mark>"
     flag = " changed" if resolution is not None and resolution.changed else ""
     return (
         f'<div class="src-card{flag}" id="src-{turn}-{citation.marker}" data-marker="{citation.marker}" '
@@ -216,7 +229,8 @@ def render_section(result: Answer, turn: int, resolutions: dict[str, Any] | None
                 + (f"<h3>Closest passages considered</h3>{near}" if near else "<p>No passages were retrieved.</p>")
                 + render_removed(result))
     resolutions = resolutions or {}
-    cards = "".join(render_citation(c, result.passages, turn, resolutions.get(c.anchor)) for c in result.citations)
+    cards = "".join(render_citation(c, result.passages, turn, resolutions.get(c.anchor), result.short_answer)
+                    for c in result.citations)
     sort = ('<button class="src-sort" type="button" data-order="marker">Sort by date</button>'
             if len(result.citations) > 1 else "")
     return (head + notices + render_conflicts(result, turn) + sort

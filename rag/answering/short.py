@@ -36,9 +36,10 @@ def short_answer(info: QuestionInfo, citations: list[Citation]) -> ShortAnswer |
 
 
 def _distance(sentence: str, ent: nlp.Ent, terms: list[str]) -> int:
-    """Characters between the entity and the nearest of the question's words in the sentence (large when none)."""
+    """Characters between the entity and the nearest word of the sentence that starts with one of the question's words
+    (the sentence's length when none does)."""
     lower = sentence.lower()
-    places = [m.start() for term in terms for m in re.finditer(rf"\b{re.escape(term)}", lower)]
-    if not places:
+    spans = [(m.start(), m.end()) for term in terms for m in re.finditer(rf"\b{re.escape(term)}\w*", lower)]
+    if not spans:
         return len(sentence)
-    return min(ent.start - p if p < ent.start else p - ent.end if p >= ent.end else 0 for p in places)
+    return min(ent.start - b if b <= ent.start else a - ent.end if a >= ent.end else 0 for a, b in spans)

@@ -171,6 +171,7 @@ def extras(answer: Answer) -> dict[str, Any]:
         "citations": [{"marker": c.marker, "title": c.title, "date": c.date, "quote": c.quote, "source": c.source,
                        "doc_id": c.doc_id, "anchor": c.anchor, "start": c.start, "end": c.end}
                       for c in answer.citations],
+        "short_answer": answer.short_answer.to_dict() if answer.short_answer else None,
         "status": answer.status,
         "reason": answer.reason,
         "confidence": answer.confidence,

@@ -507,3 +507,18 @@ def test_a_server_that_goes_away_mid_answer_is_said_in_the_chat(real_index, tmp_
     assert page.locator("#server-lost-banner").is_visible()
     assert SEARCHING not in page.locator("#chatbot").inner_text()
     shot(page, "14-server-gone")
+
+
+def test_the_short_answer_leads_the_answer_and_is_bold_in_its_source(app, page):
+    from rag.app.api import answer
+
+    question = "How many wafers per month can SMIC produce?"
+    expected = answer(question, index_dir=app.index).short_answer
+    assert expected is not None
+    open_app(page, app)
+    _ask(page, question)
+    bubble = page.locator(BOTS).last
+    assert norm(bubble.locator(".short-answer").inner_text()).startswith(expected.text)
+    card = page.locator(f"#sources .src-card[data-marker='{expected.marker}']").first
+    assert norm(card.locator("mark b.short-answer").inner_text()) == expected.text
+    shot(page, "15-short-answer")
