@@ -20,17 +20,13 @@ from rag.core.defaults import MAX_FILE_MB
 from rag.core.errors import DocumentError
 from rag.core.types import Document
 from rag.ingest.feed import slugify
-from rag.text.dates import iso_date, iso_prefix, stated_date
+from rag.ingest.html import html_text
+from rag.text.dates import iso_date, stated_date
 
 log = logging.getLogger(__name__)
 
 SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf")
 MAX_FILE_BYTES = MAX_FILE_MB * 1024 * 1024
-_BLOCK_TAGS = (
-    "p", "div", "section", "article", "main", "li", "ul", "ol", "dl", "dt", "dd", "table", "tr", "td", "th",
-    "pre", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "br", "hr", "figure", "figcaption", "header",
-)
-_DROP_TAGS = ("script", "style", "noscript", "template", "nav", "footer", "aside", "form", "svg", "iframe", "button")
 
 
 @dataclass
@@ -67,27 +63,10 @@ def _decode(raw: bytes) -> str:
 
 
 def html_to_text(html: str) -> tuple[str, str | None, str | None]:
-    """Visible text of an HTML page as paragraphs, plus its title and date when the page states them."""
-    from bs4 import BeautifulSoup
-
-    soup = BeautifulSoup(html, "html.parser")
-    title_tag = soup.find("title") or soup.find("h1")
-    title = " ".join(title_tag.get_text(" ").split()) if title_tag else None
-    date = None
-    meta = soup.find("meta", attrs={"property": "article:published_time"}) or soup.find("meta", attrs={"name": "date"})
-    time_tag = soup.find("time", attrs={"datetime": True})
-    for candidate in (meta.get("content") if meta else None, time_tag.get("datetime") if time_tag else None):
-        if candidate and iso_prefix(str(candidate)):
-            date = iso_prefix(str(candidate))
-            break
-    for tag in soup.find_all(_DROP_TAGS):
-        tag.decompose()
-    if soup.head:
-        soup.head.decompose()
-    for tag in soup.find_all(_BLOCK_TAGS):
-        tag.insert_before("\n\n")
-        tag.insert_after("\n\n")
-    return normalize_paragraphs(soup.get_text("")), title, date
+    """Visible text of an HTML page as paragraphs, plus its title and date when the page states them
+    (:mod:`rag.ingest.html`: linear time, nesting and entities capped). :raises ValueError: a page over a cap."""
+    text, title, date = html_text(html)
+    return normalize_paragraphs(text), title, date
 
 
 def markdown_to_text(markdown: str) -> str:
@@ -145,7 +124,7 @@ def load_document(path: str | Path, corpus_dir: str | Path) -> Document:
         raise DocumentError(rel, str(exc)) from None
     except OSError as exc:
         raise DocumentError(rel, f"cannot read file ({exc.strerror or exc})") from None
-    except Exception as exc:  # noqa: BLE001 - third-party parsers (pypdf, bs4, markdown-it, YAML) fail in many ways
+    except Exception as exc:  # noqa: BLE001 - third-party parsers (pypdf, lxml, markdown-it, YAML) fail in many ways
         # on odd files; one bad file is skipped with its reason, it never aborts the build of the others.
         log.debug("parser failure on %s", rel, exc_info=True)
         raise DocumentError(rel, f"could not be parsed ({type(exc).__name__}: {exc})") from None
