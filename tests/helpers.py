@@ -1,7 +1,7 @@
 """What several test modules share, written once: the repository's paths, a free loopback port, copies of the corpus
-and of an index, a counting hash embedder, a sample answer, the `rag` CLI and Python in a fresh process, the check that
-an import stays light, the running app and the browser page helpers of the UI tests, and the SmolLM2 pieces of the
-`llm` tests.
+and of an index, a counting hash embedder, a sample answer, PDFs made by hand (good ones, broken fonts, bombs), the
+hostile corpus, tasks for the worker pool, the `rag` CLI and Python in a fresh process, the check that an import stays
+light, the running app and the browser page helpers of the UI tests, and the SmolLM2 pieces of the `llm` tests.
 
 Import it as ``from tests.helpers import ...``. Fixtures are not here: they live in the conftest.py nearest the tests
 that use them (tests/conftest.py for the whole suite, tests/ui/conftest.py for the browser).
@@ -109,6 +109,105 @@ def sample_answer():
                SentenceSupport(f"Zorblax is run by {markup}.", (), 0.31, False, "not in the cited passage: Zorblax")]
     return Answer("How much does Zorblax make?", f"{cite.quote[:-1]} [1]. {conflict.summary()}", [cite, other],
                   passages=[RetrievedChunk(chunk, 1.0)], support=support, conflicts=[conflict])
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# PDFs made by hand: a good one, broken fonts, bombs
+
+
+def pdf_document(page_contents: list[bytes], font: bytes = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+                 extra: list[bytes] = (), compress: bool = False) -> bytes:
+    """A PDF with one page per content stream, all using the font object ``font`` (object 3) as /F1; ``extra``
+    objects follow (numbered from 4 + 2 * pages, for a font to point at); ``compress``: FlateDecode streams."""
+    import zlib
+
+    pages = len(page_contents)
+    first_page = 4 + len(extra)
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
+               b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(b"%d 0 R" % (first_page + 2 * i)
+                                                                      for i in range(pages)), pages),
+               font, *extra]
+    for i, content in enumerate(page_contents):
+        data = zlib.compress(content, 9) if compress else content
+        objects.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents %d 0 R "
+                       b"/Resources << /Font << /F1 3 0 R >> >> >>" % (first_page + 2 * i + 1))
+        objects.append(b"<< %s/Length %d >>\nstream\n" % (b"/Filter /FlateDecode " if compress else b"", len(data))
+                       + data + b"\nendstream")
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for i, obj in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + obj + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def make_pdf(text: str) -> bytes:
+    """A minimal one-page PDF with ``text`` in Helvetica (enough for pypdf's text extraction)."""
+    return pdf_document([f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()])
+
+
+def _stream(data: bytes) -> bytes:
+    return b"<< /Length %d >>\nstream\n" % len(data) + data + b"\nendstream"
+
+
+def broken_font_pdf(kind: str) -> bytes:
+    """A page of text whose font maps its glyphs to nothing readable, as real broken PDFs do: ``"fffd"`` a ToUnicode
+    map to U+FFFD, ``"private"`` one to private-use code points, ``"identity"`` an Identity-H font without a map
+    (glyph numbers come out as characters, control characters where the spaces were)."""
+    if kind == "identity":
+        words = b"Export controls on advanced chips tightened again this year, officials said. " * 6
+        glyphs = b"".join(b"%04x" % (c - 29) for c in words)  # a subset font's glyph ids: the letters moved down
+        font = (b"<< /Type /Font /Subtype /Type0 /BaseFont /Broken /Encoding /Identity-H /DescendantFonts [<< /Type "
+                b"/Font /Subtype /CIDFontType2 /BaseFont /Broken /CIDSystemInfo << /Registry (Adobe) /Ordering "
+                b"(Identity) /Supplement 0 >> >>] >>")
+        return pdf_document([b"BT /F1 12 Tf 72 720 Td <" + glyphs + b"> Tj ET"], font)
+    target = {"fffd": b"<FFFD>", "private": b"<E000>"}[kind]
+    cmap = (b"/CIDInit /ProcSet findresource begin 12 dict begin begincmap /CMapName /Broken def "
+            b"1 begincodespacerange <00> <FF> endcodespacerange 94 beginbfchar "
+            + b" ".join(b"<%02X> %s" % (c, target) for c in range(0x21, 0x7F))
+            + b" endbfchar endcmap CMapName currentdict /CMap defineresource pop end end")
+    codes = bytes(range(0x21, 0x7F)) * 6
+    font = b"<< /Type /Font /Subtype /TrueType /BaseFont /Broken /FirstChar 0 /LastChar 255 /ToUnicode 4 0 R >>"
+    return pdf_document([b"BT /F1 12 Tf 72 720 Td <" + codes.hex().encode() + b"> Tj ET"], font, [_stream(cmap)])
+
+
+def pdf_bomb(pages: int, operators_per_page: int) -> bytes:
+    """A small PDF whose compressed pages hold ``operators_per_page`` text operators each (a 7 MB page compresses to
+    about 10 KB): reading it costs time and memory far beyond its size."""
+    page = b"BT /F1 12 Tf " + b"(a) Tj " * operators_per_page + b"ET"
+    return pdf_document([page] * pages, compress=True)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# tasks for the worker pool tests (module-level: workers import them by name, and this module imports little)
+
+
+def task_sleep(seconds: float) -> int:
+    time.sleep(seconds)
+    return os.getpid()
+
+
+def task_allocate(megabytes: int) -> int:
+    block = bytearray(megabytes * 2**20)
+    return len(block)
+
+
+def task_crash() -> None:
+    import signal
+
+    os.kill(os.getpid(), signal.SIGSEGV)
+
+
+def task_pid() -> int:
+    return os.getpid()
+
+
+def task_fail() -> None:
+    raise KeyError("no such thing")
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -113,7 +113,7 @@ def build_app(corpus_dir: str | Path = "corpus", index_dir: str | Path = "index"
         with gr.Tab("Corpus & index", id="corpus"):
             corpus_tab = _corpus_tab(settings, watcher)
         _wire_chat(chat, index)
-        _wire_corpus(demo, corpus_tab, corpus, index, settings.max_upload_mb * 2**20, watcher)
+        _wire_corpus(demo, corpus_tab, corpus, index, settings, watcher)
         _api(index)
     # Chat, /ask and a rebuild run side by side: answer() keeps reading the old snapshot until the new one is live.
     demo.queue(default_concurrency_limit=4, max_size=64)
@@ -213,8 +213,11 @@ def _wire_chat(chat: _Chat, index: Path) -> None:
                            api_visibility="private")
 
 
-def _wire_corpus(demo: gr.Blocks, tab: _Corpus, corpus: Path, index: Path, max_bytes: int, watcher: Any) -> None:
+def _wire_corpus(demo: gr.Blocks, tab: _Corpus, corpus: Path, index: Path, settings: Settings, watcher: Any) -> None:
     """Rebuilds, uploads, the status line and table, and the watcher's updates."""
+    from rag.ingest.workers import limits_from
+
+    max_bytes, limits = settings.max_upload_mb * 2**20, limits_from(settings)
 
     def refresh() -> tuple[Any, Any]:
         return handlers.status_line(corpus, index), handlers.documents_table(index)
@@ -230,7 +233,7 @@ def _wire_corpus(demo: gr.Blocks, tab: _Corpus, corpus: Path, index: Path, max_b
         if not files:
             yield "No files received.", gr.skip(), gr.skip(), gr.skip()
             return
-        lines = [store_upload(f, corpus, max_bytes)[1] for f in (files if isinstance(files, list) else [files])]
+        lines = [store_upload(f, corpus, max_bytes, limits)[1] for f in (files if isinstance(files, list) else [files])]
         for text, status, table in run_build(lines):
             yield text, status, table, None
 

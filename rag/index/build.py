@@ -59,6 +59,7 @@ from rag.index.sparse import BM25Index
 from rag.index.stores import StoreSpec, write_store
 from rag.ingest.chunk import ChunkerSettings, chunk_many
 from rag.ingest.load import SUFFIXES, CorpusLoad, load_corpus
+from rag.ingest.workers import Limits
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
@@ -139,6 +140,7 @@ def build_index(
     progress: Progress | None = None,
     dense_kind: str = "auto",
     store: StoreSpec | None = None,
+    limits: Limits | None = None,
 ) -> BuildReport:
     """Build or update the index incrementally and swap it in atomically.
 
@@ -149,6 +151,7 @@ def build_index(
     :param progress: called as ``progress(done, total)`` while embedding.
     :param store: where the vectors go; ``None`` is FAISS. With Milvus only new chunks are inserted and dropped
         ones deleted after the switch (see :mod:`rag.index.stores.milvus_store`).
+    :param limits: time and memory limits for reading each file (:mod:`rag.ingest.workers`); ``None``: the defaults.
     :raises RagError: the corpus folder is missing or holds no readable article (the index is left as it was), or
         another build holds the lock.
     """
@@ -159,7 +162,7 @@ def build_index(
     embedder = embedder or get_embedder()
     settings = chunker or ChunkerSettings(max_model_tokens=embedder.max_tokens)
     with _build_lock(index_dir):
-        loaded = load_corpus(corpus_dir)
+        loaded = load_corpus(corpus_dir, limits)
         if not loaded.documents:  # an empty index would answer "the articles do not say" to everything
             skipped = "; ".join(f"{k}: {v}" for k, v in loaded.skipped.items())
             skipped = f" (skipped {skipped})" if skipped else ""
@@ -220,7 +223,8 @@ def _manifest(embedder: Embedder, settings: ChunkerSettings, bm25: BM25Index, lo
         "counts": {"documents": len(loaded.documents), "chunks": len(chunks), "text_vectors": len(texts)},
         "files": {rel: {"sha256": digest, "doc_id": doc.id}
                   for doc in loaded.documents for rel, digest in [(doc.source, new_files[doc.source])]},
-        "corpus_hashes": corpus_hashes(corpus_dir),
+        # what the build read stands for each file it read: one edited since then shows as changed (rag status)
+        "corpus_hashes": {**corpus_hashes(corpus_dir), **loaded.read_hashes},
         "skipped": loaded.skipped,
     }
 
