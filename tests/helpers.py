@@ -9,6 +9,7 @@ that use them (tests/conftest.py for the whole suite, tests/ui/conftest.py for t
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -180,6 +181,111 @@ def pdf_bomb(pages: int, operators_per_page: int) -> bytes:
     about 10 KB): reading it costs time and memory far beyond its size."""
     page = b"BT /F1 12 Tf " + b"(a) Tj " * operators_per_page + b"ET"
     return pdf_document([page] * pages, compress=True)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the hostile corpus: files no build may stall on, each with the reason it must be skipped for
+
+HOSTILE_LIMITS = {"RAG_PARSE_TIMEOUT": "10", "RAG_PARSE_MEMORY_MB": "256"}
+"""The parse limits the hostile-corpus tests run under (set as RAG_* variables): low enough that the bombs reach
+them in seconds, high enough for every good file."""
+GOOD_ARTICLES = ("chinas-chip-resilience-huaweis-kirin-9030-and-smics-5nm-class-breakthrough-defy.md",
+                 "china-blacklists-canadian-consultancy-techinsights-a-new-front-in-the-global.md",
+                 "chinas-manhattan-project-unveils-euv-prototype-reshaping-global-chip-landscape.md")
+ODD_NAMES = {  # good notes under odd but valid names, (fact, a question it answers): they must be indexed
+    "ünïcödé – 中文.md": ("Quokka Semiconductor opened its first fab in Hobart in 2024.",
+                          "Where did Quokka Semiconductor open its first fab?"),
+    "  spaced  name .txt": ("Wombat Devices shipped 4,000 sensors from Perth in 2023.",
+                            "How many sensors did Wombat Devices ship?"),
+    "-leading-dash.md": ("Numbat Photonics hired 120 engineers in Darwin in 2022.",
+                         "How many engineers did Numbat Photonics hire?"),
+    "\u202egpj.md": ("Bilby Micro opened a design centre in Cairns in 2021.", "Where did Bilby Micro open a design centre?"),
+    "n" * 240 + ".md": ("Dingo Systems raised 30 million dollars in Adelaide in 2020.",
+                        "How much money did Dingo Systems raise?"),
+}
+
+
+NAME_ONLY = ("line\\nbreak.md", "latin-\\xe9.md")
+"""Hostile files whose content is good and whose name is the problem: a build refuses them, an upload renames them."""
+
+
+def write_good_files(folder: Path) -> list[str]:
+    """A few bundled articles and good notes under odd names into ``folder``; their names."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in GOOD_ARTICLES:
+        shutil.copy(CORPUS / name, folder / name)
+    for name, (fact, _) in ODD_NAMES.items():
+        (folder / name).write_text(f"{fact.split()[0]} {fact.split()[1]} note\n\n{fact}\n", encoding="utf-8")
+    return [*GOOD_ARTICLES, *ODD_NAMES]
+
+
+def write_hostile_files(folder: Path) -> dict[str, str]:
+    """Every hostile file into ``folder``: {the name as reports show it: what its skip reason must say}. Also a FIFO
+    (``pipe.md``), which is not a regular file: it must be passed over without being opened (no reason listed)."""
+    import random
+    import zipfile
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(32)
+    words = ["".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(2, 9))) for _ in range(5000)]
+    expect = {}
+
+    def put(name: str, data: bytes | str, reason: str) -> None:
+        (folder / name).write_bytes(data.encode() if isinstance(data, str) else data)
+        expect[name] = reason
+
+    put("nested.html", "<html><body>" + "<div>" * 100_000 + "deep" + "</div>" * 100_000 + "</body></html>",
+        "HTML nested more than 255 elements deep")
+    put("one-line.txt", " ".join(rng.choice(words) for _ in range(1_600_000))[:10_000_000], "no sentences: 100%")
+    put("entities.html", '<!DOCTYPE html [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
+        '<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]><html><body><p>' + "&c;" * 1000 + "</p></body></html>",
+        "HTML declares entities")
+    put("references.html", "<p>" + "&amp;" * 400_000 + "</p>", "strings that are not words")
+    put("bomb.md", "*a* [b](c) " * 1_000_000, "needed more than the 256 MB memory limit (parse_memory_mb)")
+    put("bomb.pdf", pdf_bomb(200, 150_000), "took longer than the 10 s time limit (parse_timeout)")
+    zipped = io.BytesIO()
+    with zipfile.ZipFile(zipped, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("zeros.bin", bytes(200 * 2**20))  # a 200 MB member in about 200 KB: never inflated
+    put("zip-bomb.md", zipped.getvalue(), "binary data (NUL bytes), not text")
+    put("nul.txt", "Text with\x00NUL bytes\x00 in it.\n" * 100, "binary data (NUL bytes), not text")
+    put("latin1.txt", "Caf\xe9 cr\xe8me, na\xefve fa\xe7ade.".encode("latin-1"), "not valid UTF-8")
+    put("empty.txt", b"", "empty")
+    put("empty.html", b"", "empty")
+    put("empty.pdf", b"", "empty")
+    put("deep-list.md", "- " * 50_000 + "deep\n", "no text after cleaning")
+    for kind in ("fffd", "private", "identity"):
+        put(f"font-{kind}.pdf", broken_font_pdf(kind), "not text: ")
+    put("line\nbreak.md", "Line Break\n\nA good note under a name with a line break.\n", "control characters")
+    expect["line\\nbreak.md"] = expect.pop("line\nbreak.md")
+    with open(os.fsencode(folder) + b"/latin-\xe9.md", "wb") as fh:
+        fh.write(b"Latin Name\n\nA good note under a name that is not UTF-8.\n")
+    expect["latin-\\xe9.md"] = "the file name is not valid UTF-8"
+    with open(folder / "huge.txt", "wb") as fh:  # sparse: 4 GiB that take no disk space
+        fh.truncate(4 * 2**30)
+    expect["huge.txt"] = "file too large (4096.0 MB"
+    (folder / "zero.txt").symlink_to("/dev/zero")
+    expect["zero.txt"] = "symlink pointing outside the corpus folder"
+    os.mkfifo(folder / "pipe.md")
+    return expect
+
+
+def corpus_fingerprint(folder: Path) -> dict[str, tuple]:
+    """Every entry of a corpus folder (names as bytes) with its type, size, modification time and, for regular files
+    under 100 MB, sha256: to show that nothing touched it. Opens neither FIFOs nor what symlinks point at."""
+    import hashlib
+    import stat
+
+    out = {}
+    for dirpath, _, names in os.walk(os.fsencode(folder)):
+        for name in names:
+            path = os.path.join(dirpath, name)
+            st = os.lstat(path)
+            digest = ""
+            if stat.S_ISREG(st.st_mode) and st.st_size < 100 * 2**20:
+                with open(path, "rb") as fh:
+                    digest = hashlib.sha256(fh.read()).hexdigest()
+            out[path.decode("utf-8", "surrogateescape")] = (stat.S_IFMT(st.st_mode), st.st_size, st.st_mtime_ns, digest)
+    return out
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -47,11 +47,18 @@ class CorpusLoad:
     read_hashes: dict[str, str] = field(default_factory=dict)
 
 
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # category Cc but for \t and \n
+_SPACES = re.compile(r"\s+")  # str.split's whitespace
+
+
 def normalize_paragraphs(text: str) -> str:
-    """Collapse whitespace inside paragraphs and separate paragraphs by exactly one blank line."""
+    """Collapse whitespace inside paragraphs and separate paragraphs by exactly one blank line.
+
+    Regular expressions rather than per-character Python or ``str.split`` lists: a 10 MB paragraph would otherwise
+    hold a list of millions of strings (memory several times the text's)."""
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
-    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
-    paragraphs = (" ".join(p.split()) for p in re.split(r"\n\s*\n", text))
+    text = _CONTROLS.sub("", text)
+    paragraphs = (_SPACES.sub(" ", p).strip() for p in re.split(r"\n\s*\n", text))
     return "\n\n".join(p for p in paragraphs if p)
 
 
@@ -131,19 +138,29 @@ as stale and the next build (or ``rag watch``) reads the file again."""
 
 
 def read_bytes(path: Path) -> bytes:
-    """The file's content, read once, at most :data:`MAX_FILE_BYTES`.
+    """The file's content, read at most :data:`MAX_FILE_BYTES`, and read twice: a file written to while it is read
+    can give bytes it never held at any one moment (its start from before a write, its end from after), and
+    modification times are too coarse (a few milliseconds) to tell. The second read, compared block by block with
+    the first (no second copy is kept), must find the same bytes.
 
-    :raises ValueError: too large, or it changed while it was read (its size or modification time moved).
+    :raises ValueError: too large, or it changed while it was read.
     """
     with open(path, "rb") as fh:
         before = os.fstat(fh.fileno())
         if before.st_size > MAX_FILE_BYTES:
             raise ValueError(f"file too large ({before.st_size / 2**20:.1f} MB, limit {MAX_FILE_MB} MB)")
         raw = fh.read(MAX_FILE_BYTES + 1)
+        if len(raw) > MAX_FILE_BYTES:
+            raise ValueError(f"file too large (grew past the {MAX_FILE_MB} MB limit while it was read)")
+        fh.seek(0)
+        view, same = memoryview(raw), True
+        for start in range(0, len(raw) + 1, 1 << 20):
+            block = fh.read(1 << 20)
+            if block != view[start : start + (1 << 20)]:
+                same = False
+                break
         after = os.fstat(fh.fileno())
-    if len(raw) > MAX_FILE_BYTES:
-        raise ValueError(f"file too large (grew past the {MAX_FILE_MB} MB limit while it was read)")
-    if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns) or len(raw) != after.st_size:
+    if not same or (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns) or len(raw) != after.st_size:
         raise ValueError("the file changed while it was being read; it is read again at the next build")
     return raw
 

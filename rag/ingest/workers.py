@@ -5,7 +5,9 @@ that no file, however hostile, can stall a build or fill the memory of the proce
 * **Time**: each task has ``seconds`` to finish; a worker past its deadline is killed (SIGKILL) and replaced, and the
   task's outcome says so.
 * **Memory**: each worker runs with ``RLIMIT_AS`` set to ``memory_mb``; a task that needs more gets ``MemoryError``
-  (or its C library fails to allocate), and its worker is replaced.
+  (or its C library fails to allocate), and its worker is replaced. Some parsers catch the MemoryError and spin at
+  the limit, so the pool also reads each busy worker's address space every 0.25 s and stops one that has sat at
+  95% of the limit twice in a row. A worker whose heap grew past half the limit after a task retires.
 * **Crashes**: a worker that dies (a parser's segfault, an abort) is replaced; the task's outcome names the signal.
 
 Each worker is a fresh interpreter (``python -c``, importing the modules named in ``preload`` before its memory
@@ -33,6 +35,8 @@ from rag.core.config import Settings
 
 log = logging.getLogger(__name__)
 _POOLS_LOCK = threading.RLock()
+MEMORY_CHECK_SECONDS = 0.25
+"""How often the pool reads each busy worker's address space (/proc/PID/statm)."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,15 @@ def _exit_with_parent(parent: int) -> None:
     threading.Thread(target=watch, daemon=True, name="rag-parse-parent").start()
 
 
+def address_space(pid: int) -> int:
+    """The bytes of address space process ``pid`` has mapped (what ``RLIMIT_AS`` limits); 0 where /proc is missing."""
+    try:
+        with open(f"/proc/{pid}/statm") as fh:
+            return int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 def serve(task_fd: int, result_fd: int, memory_mb: int, parent: int, preload: Sequence[str] = ()) -> None:
     """A worker's loop (``python -c`` runs it): receive ``(fn, args)``, send back ``("ok", value)``,
     ``("memory", "")`` or ``("error", text)``. Exits after a MemoryError (its heap may be in any state) and when the
@@ -104,12 +117,13 @@ def serve(task_fd: int, result_fd: int, memory_mb: int, parent: int, preload: Se
             reply = ("memory", "")
         except Exception as exc:  # noqa: BLE001 - reported to the caller as the task's failure
             reply = ("error", f"{type(exc).__name__}: {exc}")
+        # a worker whose heap has grown past half its limit retires, so that every task gets (nearly) the whole limit
+        retire = reply[0] == "memory" or address_space(os.getpid()) > limit // 2
         try:
-            results.send(reply)
+            results.send((*reply, retire))
         except MemoryError:
-            reply = ("memory", "")
-            results.send(reply)
-        if reply[0] == "memory":
+            results.send(("memory", "", True))
+        if retire:
             return
 
 
@@ -131,7 +145,8 @@ class _Worker:
         result_r, result_w = os.pipe()
         code = (f"from rag.ingest.workers import serve; serve({task_r}, {result_w}, {memory_mb}, {os.getpid()}, "
                 f"{tuple(preload)!r})")
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [_ROOT, os.environ.get("PYTHONPATH")]))}
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [_ROOT, os.environ.get("PYTHONPATH")])),
+               "MALLOC_ARENA_MAX": "1"}  # no 64 MB arena reserved per thread out of the address-space limit
         try:
             self.process = subprocess.Popen([sys.executable, "-c", code], pass_fds=(task_r, result_w), env=env,
                                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -140,6 +155,14 @@ class _Worker:
             os.close(task_r)
             os.close(result_w)
         self.tasks, self.results = Connection(task_w, readable=False), Connection(result_r, writable=False)
+        self._full = False
+
+    def at_limit(self, memory_mb: int) -> bool:
+        """Whether this worker has sat at its address-space limit for two checks in a row: allocations fail there,
+        and a parser that catches the MemoryError (some do) would spin until its deadline."""
+        full = address_space(self.process.pid) >= 0.95 * memory_mb * 2**20
+        full, self._full = full and self._full, full
+        return full
 
     def kill(self) -> None:
         if self.process.poll() is None:
@@ -197,15 +220,18 @@ class Pool:
                         continue
                     busy[worker.results] = (worker, i, time.monotonic() + self.limits.seconds)
                 first = min(deadline for _, _, deadline in busy.values())
-                for conn in wait(list(busy), timeout=max(0.0, first - time.monotonic())):
+                for conn in wait(list(busy), timeout=max(0.0, min(first - time.monotonic(), MEMORY_CHECK_SECONDS))):
                     worker, i, _ = busy.pop(conn)
                     outcomes[i] = self._receive(worker)
                 now = time.monotonic()
-                for conn in [c for c, (_, _, deadline) in busy.items() if deadline <= now]:
-                    worker, i, _ = busy.pop(conn)
-                    worker.kill()
-                    outcomes[i] = Outcome(False, limit=f"took longer than the {self.limits.seconds:g} s time limit "
-                                                       "(parse_timeout)")
+                for conn, (worker, i, deadline) in list(busy.items()):
+                    full = worker.at_limit(self.limits.memory_mb)
+                    if deadline <= now or full:
+                        busy.pop(conn)
+                        worker.kill()
+                        outcomes[i] = Outcome(False, limit=self._memory_limit() if full else
+                                              f"took longer than the {self.limits.seconds:g} s time limit "
+                                              "(parse_timeout)")
         finally:
             for worker, _, _ in busy.values():  # interrupted (KeyboardInterrupt): no task left running
                 worker.kill()
@@ -213,7 +239,7 @@ class Pool:
 
     def _receive(self, worker: _Worker) -> Outcome:
         try:
-            kind, value = worker.results.recv()
+            kind, value, retire = worker.results.recv()
         except (EOFError, OSError):
             worker.kill()
             code = worker.process.returncode
@@ -221,14 +247,18 @@ class Pool:
                    -code in signal.valid_signals() else f"exit code {code}")
             return Outcome(False, limit=f"the parser crashed ({how}; over the {self.limits.memory_mb} MB memory "
                                         "limit, parse_memory_mb, or a parser bug)")
+        if retire:
+            worker.kill()  # it exits by itself; this waits for it
+        else:
+            self._idle.append(worker)
         if kind == "memory":
-            worker.kill()
-            return Outcome(False, limit=f"needed more than the {self.limits.memory_mb} MB memory limit "
-                                        "(parse_memory_mb)")
-        self._idle.append(worker)
+            return Outcome(False, limit=self._memory_limit())
         if kind == "error":
             return Outcome(False, limit=f"the parser failed ({value})")
         return Outcome(True, value)
+
+    def _memory_limit(self) -> str:
+        return f"needed more than the {self.limits.memory_mb} MB memory limit (parse_memory_mb)"
 
     def close(self) -> None:
         with self._lock:
