@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 _RECORDS = ("Answer", "Citation", "RetrievedChunk", "BuildReport", "Chunk", "Document", "SentenceSupport")
-_ERRORS = ("RagError", "ConfigError", "IndexMissingError", "IndexCorruptError", "DocumentError", "BackendError",
-           "BackendNotConfiguredError", "FeedFormatError")
+_ERRORS = ("RagError", "ConfigError", "IndexMissingError", "IndexCorruptError", "IndexWriteError", "BuildBusyError",
+           "DocumentError", "BackendError", "BackendNotConfiguredError", "FeedFormatError")
 __all__ = ["answer", "answer_stream", "search", "build_index", "index_status", "resolve", *_RECORDS, *_ERRORS]
 
 # rag.app.api imports only config, errors and types, so binding the functions here keeps `import rag` light. No submodule
@@ -33,11 +33,13 @@ if TYPE_CHECKING:
     from rag.core.errors import (
         BackendError,
         BackendNotConfiguredError,
+        BuildBusyError,
         ConfigError,
         DocumentError,
         FeedFormatError,
         IndexCorruptError,
         IndexMissingError,
+        IndexWriteError,
         RagError,
     )
     from rag.core.types import (

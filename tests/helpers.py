@@ -62,6 +62,17 @@ def copy_index(source: Path, target: Path) -> Path:
     return target
 
 
+def big_corpus(target: Path, copies: int) -> Path:
+    """The bundled articles repeated under other ids, so that a build takes several seconds."""
+    target.mkdir(parents=True, exist_ok=True)
+    for i in range(copies):
+        for src in CORPUS.glob("*.md"):
+            text = src.read_text(encoding="utf-8").replace("\nid: ", f"\nid: c{i}-", 1)
+            text = text.replace("\n# ", f"\n# Copy {i}: ", 1)
+            (target / f"c{i}-{src.name}").write_text(text + f"\nCopy marker {i}.\n", encoding="utf-8")
+    return target
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # a fast embedder for plumbing tests (the `counting_embedder` fixture gives a fresh one)
 
@@ -199,7 +210,8 @@ ODD_NAMES = {  # good notes under odd but valid names, (fact, a question it answ
                             "How many sensors did Wombat Devices ship?"),
     "-leading-dash.md": ("Numbat Photonics hired 120 engineers in Darwin in 2022.",
                          "How many engineers did Numbat Photonics hire?"),
-    "\u202egpj.md": ("Bilby Micro opened a design centre in Cairns in 2021.", "Where did Bilby Micro open a design centre?"),
+    "\u202egpj.md": ("Bilby Micro opened a design centre in Cairns in 2021.",
+                     "Where did Bilby Micro open a design centre?"),
     "n" * 240 + ".md": ("Dingo Systems raised 30 million dollars in Adelaide in 2020.",
                         "How much money did Dingo Systems raise?"),
 }
@@ -288,6 +300,12 @@ def corpus_fingerprint(folder: Path) -> dict[str, tuple]:
     return out
 
 
+def scaled(examples: int) -> int:
+    """A fuzz test's number of examples: its CI budget, times ``FUZZ_SCALE`` (e.g. ``FUZZ_SCALE=20`` for a deep local
+    run; the CI runs 1)."""
+    return max(1, round(examples * float(os.environ.get("FUZZ_SCALE", "1"))))
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # tasks for the worker pool tests (module-level: workers import them by name, and this module imports little)
 
@@ -361,6 +379,55 @@ def assert_light(code: str, avoid: tuple[str, ...], timeout: float = 300) -> str
     loaded = json.loads(lines[-1].removeprefix("LOADED "))
     assert loaded == [], f"{loaded} imported by:\n{code}"
     return "\n".join(lines[:-1])
+
+
+def private_mounts() -> list[str] | None:
+    """The command prefix that runs a command in a mount namespace of its own, where it may mount a small tmpfs or
+    make a folder read-only without touching the machine (``unshare --mount``, plus a user namespace when not
+    root); ``None`` where this system allows neither."""
+    prefix = ["unshare", "--mount", "--propagation", "private"] + ([] if os.geteuid() == 0 else ["--map-root-user"])
+    try:
+        ok = subprocess.run([*prefix, "true"], capture_output=True, timeout=30).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        ok = False
+    return prefix if ok else None
+
+
+def lock_is_held(index: Path) -> bool:
+    """Whether a build holds ``index``'s build lock (tried without waiting, and let go at once)."""
+    import fcntl
+
+    try:
+        with open(index / ".build.lock", "a+") as fh:
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+            return False
+    except FileNotFoundError:
+        return False
+
+
+def children(pid: int) -> list[int]:
+    """The process ids whose parent is ``pid`` (Linux /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` exists and has not exited (a zombie has)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
 
 
 # ---------------------------------------------------------------------------------------------------------------

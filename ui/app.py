@@ -258,7 +258,8 @@ def _wire_corpus(demo: gr.Blocks, tab: _Corpus, corpus: Path, index: Path, setti
 
 
 def _api(index: Path) -> None:
-    """The Gradio API routes: ``/ask`` (the whole Answer) and ``/ask_stream`` (the text as the chat streams it)."""
+    """The Gradio API routes: ``/ask`` (the whole Answer) and ``/ask_stream`` (the text as the chat streams it);
+    the handlers are :func:`ui.handlers.api_ask` and :func:`ui.handlers.api_ask_stream`."""
 
     def ask(question: str, k: int = 6, backend: str = "extractive") -> dict:
         """Answer a question from the indexed articles.
@@ -268,18 +269,11 @@ def _api(index: Path) -> None:
         passages, support, conflicts, timings, backend, notices. Invalid
         input, an unconfigured backend or a missing index raise gr.Error with the reason.
         """
-        try:
-            return api.answer(question, k=k, backend=backend, index_dir=index).to_dict()
-        except RagError as exc:
-            raise gr.Error(str(exc), print_exception=False) from None
+        return handlers.api_ask(index, question, k, backend)
 
     def ask_stream(question: str, k: int = 6, backend: str = "extractive") -> Iterator[str]:
         """The answer text as the chat streams it: growing prefixes, markers included. Errors as for /ask."""
-        try:
-            result = api.answer(question, k=k, backend=backend, index_dir=index)
-        except RagError as exc:
-            raise gr.Error(str(exc), print_exception=False) from None
-        yield from stream_steps(result.text)
+        yield from handlers.api_ask_stream(index, question, k, backend)
 
     gr.api(ask, api_name="ask", concurrency_limit=4, concurrency_id="ask")
     gr.api(ask_stream, api_name="ask_stream", concurrency_limit=4, concurrency_id="ask")

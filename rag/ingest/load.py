@@ -160,7 +160,8 @@ def read_bytes(path: Path) -> bytes:
                 same = False
                 break
         after = os.fstat(fh.fileno())
-    if not same or (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns) or len(raw) != after.st_size:
+    moved = (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns) or len(raw) != after.st_size
+    if not same or moved:
         raise ValueError("the file changed while it was being read; it is read again at the next build")
     return raw
 
@@ -260,7 +261,8 @@ def _read_task(path: str, corpus_dir: str) -> FileRead:
 
 def read_files(paths: Sequence[Path], corpus_dir: str | Path, limits: Limits | None = None) -> list[FileRead]:
     """Read and parse each file in a worker process under ``limits`` (time, memory: :mod:`rag.ingest.workers`); a
-    file over a limit, or whose parser crashed, is skipped with that reason. The results are in the order of ``paths``."""
+    file over a limit, or whose parser crashed, is skipped with that reason. The results are in the order of
+    ``paths``."""
     root = os.path.abspath(corpus_dir)
     tasks = [(os.path.join(root, os.path.relpath(p, corpus_dir)), root) for p in paths]
     outcomes = run_limited(_read_task, tasks, limits or Limits(), preload=(__name__,))

@@ -4,14 +4,13 @@ reused; and no worker outlives the process that started it."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
 import time
 
 from rag.ingest.workers import Limits, run_limited
-from tests.helpers import python_env, task_allocate, task_crash, task_fail, task_pid, task_sleep
+from tests.helpers import alive, python_env, task_allocate, task_crash, task_fail, task_pid, task_sleep
 
 GENEROUS = 60  # seconds within which a limited task must have been stopped; never a timing, only "it finished"
 
@@ -65,16 +64,6 @@ def test_no_worker_outlives_the_process_that_started_it(tmp_path):
     time.sleep(0.5)  # the worker is now in its 600 s task
     parent.send_signal(signal.SIGKILL)
     parent.wait()
-    while _alive(worker) and time.monotonic() < deadline:
+    while alive(worker) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not _alive(worker), f"worker {worker} outlived its parent"
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().split()[2] != "Z"  # a zombie has exited
-    except FileNotFoundError:
-        return False
-    except OSError:
-        return os.path.exists(f"/proc/{pid}")
+    assert not alive(worker), f"worker {worker} outlived its parent"
