@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 _RECORDS = ("Answer", "Citation", "RetrievedChunk", "BuildReport", "Chunk", "Document", "SentenceSupport")
-_ERRORS = ("RagError", "ConfigError", "IndexMissingError", "IndexCorruptError", "DocumentError", "BackendError",
-           "BackendNotConfiguredError", "FeedFormatError")
+_ERRORS = ("RagError", "ConfigError", "IndexMissingError", "IndexCorruptError", "IndexWriteError", "BuildBusyError",
+           "DocumentError", "BackendError", "BackendNotConfiguredError", "FeedFormatError")
 __all__ = ["answer", "answer_stream", "search", "build_index", "index_status", "resolve",
            "Answer", "Citation", "RetrievedChunk", "BuildReport", "Chunk", "Document", "SentenceSupport",
-           "RagError", "ConfigError", "IndexMissingError", "IndexCorruptError", "DocumentError", "BackendError",
-           "BackendNotConfiguredError", "FeedFormatError"]
+           "RagError", "ConfigError", "IndexMissingError", "IndexCorruptError", "IndexWriteError", "BuildBusyError",
+           "DocumentError", "BackendError", "BackendNotConfiguredError", "FeedFormatError"]
 
 # rag.app.api imports only config, errors and types, so binding the functions here keeps `import rag` light. No submodule
 # shares a public function's name (the answering pipeline is rag.answering.pipeline), so importing one never shadows them.
@@ -36,11 +36,13 @@ if TYPE_CHECKING:
     from rag.core.errors import (
         BackendError,
         BackendNotConfiguredError,
+        BuildBusyError,
         ConfigError,
         DocumentError,
         FeedFormatError,
         IndexCorruptError,
         IndexMissingError,
+        IndexWriteError,
         RagError,
     )
     from rag.core.types import (

@@ -36,9 +36,7 @@ from typing import Any
 
 import gradio as gr
 
-from rag.app import api
 from rag.core.config import Settings, load_settings
-from rag.core.errors import RagError
 from rag.ingest.corpus import UPLOAD_SUFFIXES, safe_filename, store_upload  # noqa: F401  (re-exported for callers)
 from ui import handlers
 from ui.jobs import build_with_progress
@@ -114,7 +112,7 @@ def build_app(corpus_dir: str | Path = "corpus", index_dir: str | Path = "index"
         with gr.Tab("Corpus & index", id="corpus"):
             corpus_tab = _corpus_tab(settings, watcher)
         _wire_chat(demo, chat, index)
-        _wire_corpus(demo, corpus_tab, corpus, index, settings.max_upload_mb * 2**20, watcher)
+        _wire_corpus(demo, corpus_tab, corpus, index, settings, watcher)
         _api(index)
     # Chat, /ask and a rebuild run side by side: answer() keeps reading the old snapshot until the new one is live.
     demo.queue(default_concurrency_limit=4, max_size=64)
@@ -226,8 +224,11 @@ def _wire_chat(demo: gr.Blocks, chat: _Chat, index: Path) -> None:
     demo.load(handlers.restore, saved, [chat.chatbot, chat.sources, *state], api_visibility="private")
 
 
-def _wire_corpus(demo: gr.Blocks, tab: _Corpus, corpus: Path, index: Path, max_bytes: int, watcher: Any) -> None:
+def _wire_corpus(demo: gr.Blocks, tab: _Corpus, corpus: Path, index: Path, settings: Settings, watcher: Any) -> None:
     """Rebuilds, uploads, the status line and table, and the watcher's updates."""
+    from rag.ingest.workers import limits_from
+
+    max_bytes, limits = settings.max_upload_mb * 2**20, limits_from(settings)
 
     def refresh() -> tuple[Any, Any]:
         return handlers.status_line(corpus, index), handlers.documents_table(index)
@@ -243,7 +244,7 @@ def _wire_corpus(demo: gr.Blocks, tab: _Corpus, corpus: Path, index: Path, max_b
         if not files:
             yield "No files received.", gr.skip(), gr.skip(), gr.skip()
             return
-        lines = [store_upload(f, corpus, max_bytes)[1] for f in (files if isinstance(files, list) else [files])]
+        lines = [store_upload(f, corpus, max_bytes, limits)[1] for f in (files if isinstance(files, list) else [files])]
         for text, status, table in run_build(lines):
             yield text, status, table, None
 
@@ -268,7 +269,8 @@ def _wire_corpus(demo: gr.Blocks, tab: _Corpus, corpus: Path, index: Path, max_b
 
 
 def _api(index: Path) -> None:
-    """The Gradio API routes: ``/ask`` (the whole Answer) and ``/ask_stream`` (the text as the chat streams it)."""
+    """The Gradio API routes: ``/ask`` (the whole Answer) and ``/ask_stream`` (the text as the chat streams it);
+    the handlers are :func:`ui.handlers.api_ask` and :func:`ui.handlers.api_ask_stream`."""
 
     def ask(question: str, k: int = 6, backend: str = "extractive") -> dict:
         """Answer a question from the indexed articles.
@@ -278,18 +280,11 @@ def _api(index: Path) -> None:
         passages, support, conflicts, timings, backend, notices. Invalid
         input, an unconfigured backend or a missing index raise gr.Error with the reason.
         """
-        try:
-            return api.answer(question, k=k, backend=backend, index_dir=index).to_dict()
-        except RagError as exc:
-            raise gr.Error(str(exc), print_exception=False) from None
+        return handlers.api_ask(index, question, k, backend)
 
     def ask_stream(question: str, k: int = 6, backend: str = "extractive") -> Iterator[str]:
         """The answer text as the chat streams it: growing prefixes, markers included. Errors as for /ask."""
-        try:
-            result = api.answer(question, k=k, backend=backend, index_dir=index)
-        except RagError as exc:
-            raise gr.Error(str(exc), print_exception=False) from None
-        yield from stream_steps(result.text)
+        yield from handlers.api_ask_stream(index, question, k, backend)
 
     gr.api(ask, api_name="ask", concurrency_limit=4, concurrency_id="ask")
     gr.api(ask_stream, api_name="ask_stream", concurrency_limit=4, concurrency_id="ask")

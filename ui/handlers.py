@@ -133,6 +133,26 @@ def respond(index: Path, message: str, chat: list[dict], history: list[dict], se
     yield chat, gr.skip(), render_panel(sections), history, sections, answers
 
 
+def api_ask(index: Path, question: Any, k: Any = 6, backend: Any = "extractive") -> dict:
+    """The ``/ask`` route: ``Answer.to_dict()`` for whatever a client sent. A bad input, an unconfigured backend or a
+    missing index is a ``gr.Error`` with the reason; anything else is logged and a ``gr.Error`` that names no more
+    than its type, never a traceback."""
+    try:
+        return api.answer(question, k=k, backend=backend, index_dir=index).to_dict()
+    except RagError as exc:
+        raise gr.Error(str(exc), print_exception=False) from None
+    except Exception as exc:
+        log.exception("/ask failed for %r", question)
+        raise gr.Error(f"Unexpected error while answering ({type(exc).__name__}); see the server log.",
+                       print_exception=False) from None
+
+
+def api_ask_stream(index: Path, question: Any, k: Any = 6, backend: Any = "extractive"):
+    """The ``/ask_stream`` route: the answer text as the chat streams it (growing prefixes); errors as for
+    :func:`api_ask`."""
+    yield from stream_steps(api_ask(index, question, k, backend)["text"])
+
+
 def export(answers: list[dict]):
     """Write the conversation as JSON and Markdown (citation anchors kept) for download."""
     from rag.app.transcript import answer_from_dict, to_json, to_markdown

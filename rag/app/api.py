@@ -74,13 +74,14 @@ def build_index(corpus_dir: str | Path | None = None, index_dir: str | Path | No
     from rag.index.build import build_index as _build
     from rag.index.stores import StoreSpec
     from rag.ingest.chunk import chunker_from
+    from rag.ingest.workers import limits_from
 
     settings = _settings(index_dir, corpus_dir, store=store)
     embedder = embedder or get_embedder(settings.embedder, settings.precision)
     try:
         report = _build(settings.corpus_dir, settings.index_dir, embedder=embedder,
                         chunker=chunker_from(settings, embedder.max_tokens), progress=progress,
-                        store=StoreSpec.from_settings(settings))
+                        store=StoreSpec.from_settings(settings), limits=limits_from(settings))
     except Exception:
         _tell_build_listeners(None)
         raise

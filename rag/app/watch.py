@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rag.core.errors import RagError
+from rag.core.errors import BuildBusyError, RagError
 from rag.core.types import BuildReport
 
 DEBOUNCE_SECONDS = 1.0
@@ -140,9 +140,11 @@ class CorpusWatcher:
         try:
             report = build(self.corpus_dir, self.index_dir)
             event = WatchEvent(time.strftime("%H:%M:%S"), changed, report.summary(), True)
-        except RagError as exc:  # e.g. a build started from the UI holds the lock: try again shortly
+        except BuildBusyError as exc:  # a build started from the UI or the CLI holds the lock: try again shortly
             event = WatchEvent(time.strftime("%H:%M:%S"), changed, f"not updated: {exc}", False)
             threading.Timer(self.debounce * 2, self.poke).start()
+        except RagError as exc:  # disk full, a read-only folder …: the next poll (or change) tries again
+            event = WatchEvent(time.strftime("%H:%M:%S"), changed, f"not updated: {exc}", False)
         finally:
             self.building = False
         self.events.append(event)

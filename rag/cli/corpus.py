@@ -49,10 +49,11 @@ def add(files: tuple[str, ...], build: bool, corpus_dir: str | None, index_dir: 
     """
     from rag.core.config import load_settings
     from rag.ingest.corpus import store_upload
+    from rag.ingest.workers import limits_from
 
     corpus_dir, index_dir = folders(corpus_dir, index_dir)
-    max_bytes = load_settings().max_upload_mb * 2**20
-    results = [store_upload(f, corpus_dir, max_bytes) for f in files]
+    settings = load_settings()
+    results = [store_upload(f, corpus_dir, settings.max_upload_mb * 2**20, limits_from(settings)) for f in files]
     for _, message in results:
         click.echo(message)
     if build and any(ok for ok, _ in results):

@@ -60,6 +60,9 @@ class Settings:
     auth_user: str = ""
     auth_password: str = ""
     max_upload_mb: int = 10
+    parse_timeout: float = D.PARSE_TIMEOUT  # seconds one file may take to read (worker killed, file skipped)
+    parse_memory_mb: int = D.PARSE_MEMORY_MB  # address space of the worker process that reads one file
+    parse_workers: int = D.PARSE_WORKERS  # worker processes that read files; 0 = one per CPU, at most 4
     ui_title: str = ""       # web UI heading; "" = the corpus folder's .rag-ui.toml, else generic text
     ui_intro: str = ""       # web UI intro (Markdown); "" as for ui_title
     ui_examples: str = ""    # example questions separated by "|"; "" as for ui_title
@@ -97,6 +100,7 @@ class Settings:
             # one without the other would silently serve the UI without a login
             raise ConfigError("auth_user and auth_password must be set together (or both left empty)")
         _between("max_upload_mb", self.max_upload_mb, 1, D.MAX_FILE_MB)
+        D.check_parse_limits(self.parse_timeout, self.parse_memory_mb, self.parse_workers)
         _one_of("store", self.store, STORES.names())
         if self.milvus_uri and "://" not in self.milvus_uri and not self.milvus_uri.endswith(".db"):
             raise ConfigError(f"milvus_uri must be a Milvus Lite file ending in .db or a server URL such as "

@@ -36,10 +36,11 @@ from pathlib import Path
 import numpy as np
 
 from rag.core.errors import (
+    BuildBusyError,
     DocumentError,
     IndexCorruptError,
     IndexMissingError,
-    RagError,
+    IndexWriteError,
 )
 from rag.core.protocols import Embedder
 from rag.core.types import BuildReport, Chunk, Document
@@ -54,11 +55,12 @@ from rag.index.snapshot import (
     read_manifest,
     read_snapshot,
 )
-from rag.index.snapshot_write import cleanup, kept_manifests, text_sha, write_snapshot
+from rag.index.snapshot_write import cleanup, kept_manifests, remove_unfinished, text_sha, write_snapshot
 from rag.index.sparse import BM25Index
 from rag.index.stores import StoreSpec, write_store
 from rag.ingest.chunk import ChunkerSettings, chunk_many
 from rag.ingest.load import SUFFIXES, CorpusLoad, load_corpus
+from rag.ingest.workers import Limits
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
@@ -106,13 +108,22 @@ def index_status(corpus_dir: str | Path = "corpus", index_dir: str | Path = "ind
 
 @contextlib.contextmanager
 def _build_lock(index_dir: Path) -> Iterator[None]:
-    index_dir.mkdir(parents=True, exist_ok=True)
-    with open(index_dir / ".build.lock", "a+") as fh:
+    """Hold the index folder's build lock (one build at a time; the kernel releases it when a build dies), and clear
+    what builds killed before writing their snapshot left behind (no other build can be writing now).
+
+    :raises BuildBusyError: another build holds it. :raises IndexWriteError: the folder cannot be written."""
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        fh = open(index_dir / ".build.lock", "a+")
+    except OSError as exc:
+        raise IndexWriteError(index_dir, exc) from None
+    with fh:
         try:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise RagError(f"another build is already running on {index_dir}; wait for it to finish") from None
+            raise BuildBusyError(index_dir) from None
         try:
+            remove_unfinished(index_dir)
             yield
         finally:
             fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
@@ -139,6 +150,7 @@ def build_index(
     progress: Progress | None = None,
     dense_kind: str = "auto",
     store: StoreSpec | None = None,
+    limits: Limits | None = None,
 ) -> BuildReport:
     """Build or update the index incrementally and swap it in atomically.
 
@@ -149,8 +161,10 @@ def build_index(
     :param progress: called as ``progress(done, total)`` while embedding.
     :param store: where the vectors go; ``None`` is FAISS. With Milvus only new chunks are inserted and dropped
         ones deleted after the switch (see :mod:`rag.index.stores.milvus_store`).
-    :raises RagError: the corpus folder is missing or holds no readable article (the index is left as it was), or
-        another build holds the lock.
+    :param limits: time and memory limits for reading each file (:mod:`rag.ingest.workers`); ``None``: the defaults.
+    :raises RagError: the corpus folder is missing or holds no readable article (the index is left as it was);
+        :class:`BuildBusyError`: another build holds the lock; :class:`IndexWriteError`: the operating system refused
+        a write (disk full, read-only folder …): nothing is left behind and the last index stays live.
     """
     started = time.perf_counter()
     corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
@@ -159,7 +173,7 @@ def build_index(
     embedder = embedder or get_embedder()
     settings = chunker or ChunkerSettings(max_model_tokens=embedder.max_tokens)
     with _build_lock(index_dir):
-        loaded = load_corpus(corpus_dir)
+        loaded = load_corpus(corpus_dir, limits)
         if not loaded.documents:  # an empty index would answer "the articles do not say" to everything
             skipped = "; ".join(f"{k}: {v}" for k, v in loaded.skipped.items())
             skipped = f" (skipped {skipped})" if skipped else ""
@@ -186,8 +200,11 @@ def build_index(
                 [c.doc_id for c in chunks], vectors, full=full, dense_kind=dense_kind)
             return finish
 
-        snapshot_dir, finish = write_snapshot(index_dir, manifest, loaded.documents, chunks, vectors, bm25,
-                                               write_dense, (texts, text_vectors))
+        try:
+            snapshot_dir, finish = write_snapshot(index_dir, manifest, loaded.documents, chunks, vectors, bm25,
+                                                   write_dense, (texts, text_vectors))
+        except OSError as exc:  # disk full, read-only, a file size limit: the snapshot written so far is removed
+            raise IndexWriteError(index_dir, exc) from None
         cleanup(index_dir, keep={snapshot_dir.name})
         finish(kept_manifests(index_dir))
     return BuildReport(**counts, chunks_total=len(chunks), chunks_embedded=embedded, texts_embedded=texts_embedded,
@@ -220,7 +237,8 @@ def _manifest(embedder: Embedder, settings: ChunkerSettings, bm25: BM25Index, lo
         "counts": {"documents": len(loaded.documents), "chunks": len(chunks), "text_vectors": len(texts)},
         "files": {rel: {"sha256": digest, "doc_id": doc.id}
                   for doc in loaded.documents for rel, digest in [(doc.source, new_files[doc.source])]},
-        "corpus_hashes": corpus_hashes(corpus_dir),
+        # what the build read stands for each file it read: one edited since then shows as changed (rag status)
+        "corpus_hashes": {**corpus_hashes(corpus_dir), **loaded.read_hashes},
         "skipped": loaded.skipped,
     }
 

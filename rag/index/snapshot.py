@@ -20,7 +20,7 @@ from rag.core.errors import IndexCorruptError, IndexMissingError
 from rag.core.types import Chunk, Document
 from rag.index.sparse import BM25Index
 from rag.index.stores import VectorStore, open_store
-from rag.ingest.load import iter_corpus_files
+from rag.ingest.load import MAX_FILE_BYTES, iter_corpus_files
 
 log = logging.getLogger(__name__)
 FORMAT = 1
@@ -39,12 +39,16 @@ def sha256_file(path: Path) -> str:
 
 
 def corpus_hashes(corpus_dir: str | Path) -> dict[str, str]:
-    """sha256 of every supported file in the corpus, keyed by path relative to it."""
+    """sha256 of every supported file in the corpus, keyed by path relative to it. A file over the loader's size limit
+    is identified by its size and modification time instead (never read: it is skipped anyway)."""
     corpus_dir = Path(corpus_dir)
     hashes = {}
     for path in iter_corpus_files(corpus_dir):
         with contextlib.suppress(OSError):
-            hashes[path.relative_to(corpus_dir).as_posix()] = sha256_file(path)
+            stat = path.stat()
+            rel = path.relative_to(corpus_dir).as_posix()
+            hashes[rel] = (f"too-large:{stat.st_size}:{stat.st_mtime_ns}" if stat.st_size > MAX_FILE_BYTES
+                           else sha256_file(path))
     return hashes
 
 

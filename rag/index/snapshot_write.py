@@ -4,9 +4,11 @@ clean-up of old ones (the read side is :mod:`rag.index.snapshot`, the build itse
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
+import resource
 import shutil
 import time
 import uuid
@@ -47,7 +49,48 @@ def _write_jsonl(path: Path, rows: list[dict]) -> None:
 def write_snapshot(index_dir: Path, manifest: dict, docs: list[Document], chunks: list[Chunk],
                     vectors: np.ndarray, bm25: BM25Index, write_dense: Callable,
                     text_vectors: tuple[list[str], np.ndarray]) -> tuple[Path, Callable]:
+    """Write a snapshot aside, durably, and make it live (``CURRENT``). If a write fails (disk full, read-only …),
+    what was written is removed, so that the failed build holds no space, and the error is raised; the previous
+    snapshot stays live."""
     tmp = index_dir / f".tmp-{uuid.uuid4().hex[:12]}"
+    try:
+        return _write(index_dir, tmp, manifest, docs, chunks, vectors, bm25, write_dense, text_vectors)
+    except BaseException as exc:
+        cause = _diagnose(exc, tmp) if isinstance(exc, Exception) else exc
+        shutil.rmtree(tmp, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            (index_dir / f".{CURRENT}.tmp").unlink()
+        if cause is exc:
+            raise
+        raise cause from exc
+
+
+def _diagnose(exc: Exception, tmp: Path) -> Exception:
+    """The operating system's reason for a failed write. Libraries that write with C ``fwrite`` (numpy's
+    ``tofile``, bm25s, FAISS) report a short write without it ("1519488 requested and 764896 written"); a full
+    file system or a reached file size limit is then found by looking, while the partial snapshot still exists."""
+    if isinstance(exc, OSError) and exc.errno:
+        return exc
+    with contextlib.suppress(OSError):
+        fs = os.statvfs(tmp if tmp.exists() else tmp.parent)
+        if fs.f_bavail * fs.f_frsize < 2**20:
+            return OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(tmp))
+        soft = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+        if soft != resource.RLIM_INFINITY and any(p.stat().st_size >= soft for p in tmp.rglob("*") if p.is_file()):
+            return OSError(errno.EFBIG, os.strerror(errno.EFBIG), str(tmp))
+    return exc
+
+
+def remove_unfinished(index_dir: Path) -> None:
+    """Remove the temporary folders of builds that were killed before they finished; call it holding the build lock."""
+    for tmp in index_dir.glob(".tmp-*"):
+        if tmp.is_dir():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _write(index_dir: Path, tmp: Path, manifest: dict, docs: list[Document], chunks: list[Chunk],
+           vectors: np.ndarray, bm25: BM25Index, write_dense: Callable,
+           text_vectors: tuple[list[str], np.ndarray]) -> tuple[Path, Callable]:
     tmp.mkdir()
     doc_rows = [{**d.to_dict(), "tags": list(d.tags), "text_sha256": text_sha(d)} for d in docs]
     _write_jsonl(tmp / "documents.jsonl", doc_rows)
@@ -78,8 +121,12 @@ def write_snapshot(index_dir: Path, manifest: dict, docs: list[Document], chunks
     final = index_dir / f"snap-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{uuid.uuid4().hex[:8]}"
     os.rename(tmp, final)
     pointer = index_dir / f".{CURRENT}.tmp"
-    _write_bytes(pointer, final.name.encode())
-    os.replace(pointer, index_dir / CURRENT)
+    try:
+        _write_bytes(pointer, final.name.encode())
+        os.replace(pointer, index_dir / CURRENT)
+    except BaseException:  # not live: it goes too
+        shutil.rmtree(final, ignore_errors=True)
+        raise
     _fsync_dir(index_dir)
     return final, finish
 

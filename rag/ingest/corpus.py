@@ -6,11 +6,12 @@ outside the corpus.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 
-from rag.core.errors import DocumentError
-from rag.ingest.load import SUFFIXES, load_document
+from rag.ingest.load import SUFFIXES, read_files, shown_name
+from rag.ingest.workers import Limits
 from rag.text.words import fold
 
 UPLOAD_SUFFIXES = SUFFIXES
@@ -31,14 +32,16 @@ def safe_filename(name: str) -> str:
     return f"{stem}.{ext.lower()}" if ext else stem
 
 
-def store_upload(src: str | Path, corpus_dir: str | Path, max_bytes: int) -> tuple[bool, str]:
+def store_upload(src: str | Path, corpus_dir: str | Path, max_bytes: int,
+                 limits: Limits | None = None) -> tuple[bool, str]:
     """Copy one uploaded file into ``corpus_dir`` (top level only). Returns (accepted, message for the user).
 
-    The file is read as the build would read it (:func:`rag.ingest.load.load_document`), so one the build would skip is
-    refused with the reason. Never overwrites: an existing file with the same content is left alone, a different one
-    makes the upload take a numeric suffix (``name-1.md``)."""
+    The file is read as the build reads it, in a worker process under ``limits``
+    (:func:`rag.ingest.load.read_files`), so one the build would skip is refused with the reason, and what is
+    copied is exactly the bytes that were checked. Never overwrites: an existing file with the same content is left
+    alone, a different one makes the upload take a numeric suffix (``name-1.md``)."""
     src = Path(src)
-    shown = src.name
+    shown = shown_name(src.name)
     name = safe_filename(src.name)
     suffix = Path(name).suffix
     if suffix not in UPLOAD_SUFFIXES:
@@ -51,11 +54,13 @@ def store_upload(src: str | Path, corpus_dir: str | Path, max_bytes: int) -> tup
         return False, f"{shown}: rejected, {size / 2**20:.1f} MB is over the {max_bytes / 2**20:g} MB limit"
     if size == 0:
         return False, f"{shown}: rejected, the file is empty"
-    try:  # what the build would skip is refused here, before it lands in the corpus (not valid UTF-8, no text …)
-        load_document(src, src.parent)
-    except DocumentError as exc:
-        return False, f"{shown}: rejected, {exc.reason}"
+    # what the build would skip is refused here, before it lands in the corpus (not valid UTF-8, no text, a limit …)
+    read = read_files([src], src.parent, limits)[0]
+    if read.document is None:
+        return False, f"{shown}: rejected, {read.reason}"
     data = src.read_bytes()
+    if hashlib.sha256(data).hexdigest() != read.digest:
+        return False, f"{shown}: rejected, the file changed while it was being checked; upload it again"
     corpus = Path(corpus_dir).resolve()
     corpus.mkdir(parents=True, exist_ok=True)
     stem = name[: -len(suffix)]

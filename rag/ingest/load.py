@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -20,34 +21,44 @@ from rag.core.defaults import MAX_FILE_MB
 from rag.core.errors import DocumentError
 from rag.core.types import Document
 from rag.ingest.feed import slugify
-from rag.text.dates import iso_date, iso_prefix, stated_date
+from rag.ingest.html import html_text
+from rag.ingest.quality import garbage_reason, prose_reason
+from rag.ingest.workers import Limits, run_limited
+from rag.text.dates import iso_date, stated_date
 
 log = logging.getLogger(__name__)
 
 SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf")
 MAX_FILE_BYTES = MAX_FILE_MB * 1024 * 1024
-_BLOCK_TAGS = (
-    "p", "div", "section", "article", "main", "li", "ul", "ol", "dl", "dt", "dd", "table", "tr", "td", "th",
-    "pre", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "br", "hr", "figure", "figcaption", "header",
-)
-_DROP_TAGS = ("script", "style", "noscript", "template", "nav", "footer", "aside", "form", "svg", "iframe", "button")
 
 
 @dataclass
 class CorpusLoad:
-    """Result of :func:`load_corpus`: the documents, the raw sha256 of each loaded file, and the skipped files."""
+    """Result of :func:`load_corpus`: the documents, the raw sha256 of each loaded file, and the skipped files.
+
+    ``read_hashes`` holds the sha256 of what was read of every file a worker read, loaded or not (a file that changed
+    while it was read gets a :data:`CHANGED` mark instead): the index records them, so that a file edited after it
+    was read shows as changed."""
 
     documents: list[Document] = field(default_factory=list)
     file_hashes: dict[str, str] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
     boilerplate_removed: int = 0
+    read_hashes: dict[str, str] = field(default_factory=dict)
+
+
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # category Cc but for \t and \n
+_SPACES = re.compile(r"\s+")  # str.split's whitespace
 
 
 def normalize_paragraphs(text: str) -> str:
-    """Collapse whitespace inside paragraphs and separate paragraphs by exactly one blank line."""
+    """Collapse whitespace inside paragraphs and separate paragraphs by exactly one blank line.
+
+    Regular expressions rather than per-character Python or ``str.split`` lists: a 10 MB paragraph would otherwise
+    hold a list of millions of strings (memory several times the text's)."""
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
-    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
-    paragraphs = (" ".join(p.split()) for p in re.split(r"\n\s*\n", text))
+    text = _CONTROLS.sub("", text)
+    paragraphs = (_SPACES.sub(" ", p).strip() for p in re.split(r"\n\s*\n", text))
     return "\n\n".join(p for p in paragraphs if p)
 
 
@@ -67,27 +78,10 @@ def _decode(raw: bytes) -> str:
 
 
 def html_to_text(html: str) -> tuple[str, str | None, str | None]:
-    """Visible text of an HTML page as paragraphs, plus its title and date when the page states them."""
-    from bs4 import BeautifulSoup
-
-    soup = BeautifulSoup(html, "html.parser")
-    title_tag = soup.find("title") or soup.find("h1")
-    title = " ".join(title_tag.get_text(" ").split()) if title_tag else None
-    date = None
-    meta = soup.find("meta", attrs={"property": "article:published_time"}) or soup.find("meta", attrs={"name": "date"})
-    time_tag = soup.find("time", attrs={"datetime": True})
-    for candidate in (meta.get("content") if meta else None, time_tag.get("datetime") if time_tag else None):
-        if candidate and iso_prefix(str(candidate)):
-            date = iso_prefix(str(candidate))
-            break
-    for tag in soup.find_all(_DROP_TAGS):
-        tag.decompose()
-    if soup.head:
-        soup.head.decompose()
-    for tag in soup.find_all(_BLOCK_TAGS):
-        tag.insert_before("\n\n")
-        tag.insert_after("\n\n")
-    return normalize_paragraphs(soup.get_text("")), title, date
+    """Visible text of an HTML page as paragraphs, plus its title and date when the page states them
+    (:mod:`rag.ingest.html`: linear time, nesting and entities capped). :raises ValueError: a page over a cap."""
+    text, title, date = html_text(html)
+    return normalize_paragraphs(text), title, date
 
 
 def markdown_to_text(markdown: str) -> str:
@@ -115,7 +109,10 @@ def _front_matter(text: str) -> tuple[dict, str]:
     return meta, body
 
 
-def _pdf_text(path: Path) -> tuple[str, str | None]:
+def _pdf_text(raw: bytes) -> tuple[str, str | None]:
+    """The text of a PDF's pages (not yet normalised) and its title."""
+    import io
+
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
@@ -123,7 +120,7 @@ def _pdf_text(path: Path) -> tuple[str, str | None]:
     level = quiet.level
     quiet.setLevel(logging.ERROR)
     try:
-        reader = PdfReader(str(path))
+        reader = PdfReader(io.BytesIO(raw))
         pages = [page.extract_text() or "" for page in reader.pages]
         title = reader.metadata.title if reader.metadata else None
         title = title if isinstance(title, str) else None  # a damaged /Info can hold a dictionary here
@@ -131,45 +128,97 @@ def _pdf_text(path: Path) -> tuple[str, str | None]:
         raise ValueError(f"unreadable PDF ({exc})") from None
     finally:
         quiet.setLevel(level)
-    # PDF text has hard line breaks inside paragraphs; keep blank-line paragraph breaks only.
-    return normalize_paragraphs("\n\n".join(pages)), title
+    # PDF text has hard line breaks inside paragraphs; normalising keeps blank-line paragraph breaks only.
+    return "\n\n".join(pages), title
+
+
+CHANGED = "changed-while-read:"
+"""Prefix of the hash recorded for a file that changed while it was read: it matches no content, so the index reads
+as stale and the next build (or ``rag watch``) reads the file again."""
+
+
+def read_bytes(path: Path) -> bytes:
+    """The file's content, read at most :data:`MAX_FILE_BYTES`, and read twice: a file written to while it is read
+    can give bytes it never held at any one moment (its start from before a write, its end from after), and
+    modification times are too coarse (a few milliseconds) to tell. The second read, compared block by block with
+    the first (no second copy is kept), must find the same bytes.
+
+    :raises ValueError: too large, or it changed while it was read.
+    """
+    with open(path, "rb") as fh:
+        before = os.fstat(fh.fileno())
+        if before.st_size > MAX_FILE_BYTES:
+            raise ValueError(f"file too large ({before.st_size / 2**20:.1f} MB, limit {MAX_FILE_MB} MB)")
+        raw = fh.read(MAX_FILE_BYTES + 1)
+        if len(raw) > MAX_FILE_BYTES:
+            raise ValueError(f"file too large (grew past the {MAX_FILE_MB} MB limit while it was read)")
+        fh.seek(0)
+        view, same = memoryview(raw), True
+        for start in range(0, len(raw) + 1, 1 << 20):
+            block = fh.read(1 << 20)
+            if block != view[start : start + (1 << 20)]:
+                same = False
+                break
+        after = os.fstat(fh.fileno())
+    moved = (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns) or len(raw) != after.st_size
+    if not same or moved:
+        raise ValueError("the file changed while it was being read; it is read again at the next build")
+    return raw
 
 
 def load_document(path: str | Path, corpus_dir: str | Path) -> Document:
-    """Load one corpus file. :raises DocumentError: with the reason, when the file cannot be used."""
+    """Load one corpus file in this process, without limits (the build reads files through :func:`read_files`).
+
+    :raises DocumentError: with the reason, when the file cannot be used."""
     path, corpus_dir = Path(path), Path(corpus_dir)
     rel = path.relative_to(corpus_dir).as_posix()
+    return _parse(_guarded(rel, read_bytes, path), path.suffix.lower(), rel)
+
+
+def _guarded(rel: str, fn, *args):
+    """``fn(*args)``, its failures turned into a :class:`DocumentError` for ``rel`` with the reason."""
     try:
-        return _load(path, rel)
-    except ValueError as exc:
+        return fn(*args)
+    except (ValueError, UnicodeError) as exc:
         raise DocumentError(rel, str(exc)) from None
     except OSError as exc:
         raise DocumentError(rel, f"cannot read file ({exc.strerror or exc})") from None
-    except Exception as exc:  # noqa: BLE001 - third-party parsers (pypdf, bs4, markdown-it, YAML) fail in many ways
+    except MemoryError:  # the worker reports its memory limit (rag.ingest.workers)
+        raise
+    except Exception as exc:  # noqa: BLE001 - third-party parsers (pypdf, lxml, markdown-it, YAML) fail in many ways
         # on odd files; one bad file is skipped with its reason, it never aborts the build of the others.
         log.debug("parser failure on %s", rel, exc_info=True)
         raise DocumentError(rel, f"could not be parsed ({type(exc).__name__}: {exc})") from None
 
 
-def _load(path: Path, rel: str) -> Document:
-    suffix = path.suffix.lower()
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise ValueError(f"file too large ({size / 2**20:.1f} MB, limit {MAX_FILE_MB} MB)")
+def _parse(raw: bytes, suffix: str, rel: str) -> Document:
+    return _guarded(rel, _document, raw, suffix, rel)
+
+
+def _extract(raw: bytes, suffix: str) -> tuple[dict, str, str | None, str | None]:
+    """Front matter, text (paragraphs not yet normalised), title and date of a file's content, by format."""
     meta: dict = {}
-    title = date = None
     if suffix == ".pdf":
-        text, title = _pdf_text(path)
-    else:
-        raw = _decode(path.read_bytes())
-        if suffix in (".html", ".htm"):
-            text, title, date = html_to_text(raw)
-        elif suffix in (".md", ".markdown"):
-            meta, body = _front_matter(raw)
-            text = markdown_to_text(body)
-        else:
-            meta, body = _front_matter(raw)
-            text = normalize_paragraphs(body)
+        text, title = _pdf_text(raw)
+        return meta, text, title, None
+    decoded = _decode(raw)
+    if suffix in (".html", ".htm"):
+        return meta, *html_text(decoded)
+    meta, body = _front_matter(decoded)
+    if suffix in (".md", ".markdown"):
+        from markdown_it import MarkdownIt
+
+        body = html_text(MarkdownIt("commonmark", {"html": False}).render(body))[0]
+    return meta, body, None, None
+
+
+def _document(raw: bytes, suffix: str, rel: str) -> Document:
+    meta, text, title, date = _extract(raw, suffix)
+    reason = garbage_reason(text)  # before normalising, which drops control characters
+    text = normalize_paragraphs(text)
+    reason = reason or prose_reason(text)
+    if reason:
+        raise ValueError(reason)
     title = str(meta.get("title") or title or "").strip() or None
     first, _, rest = text.partition("\n\n")
     if title is None and first and len(first) < 200:
@@ -185,17 +234,74 @@ def _load(path: Path, rel: str) -> Document:
     return Document(id=doc_id, title=title or Path(rel).stem, source=rel, text=text, date=date, tags=tags)
 
 
+@dataclass(frozen=True)
+class FileRead:
+    """One file as a worker read it: the sha256 of the bytes it parsed (``None`` when it never got them), and the
+    document or the reason it was skipped."""
+
+    digest: str | None
+    document: Document | None = None
+    reason: str | None = None
+
+
+def _read_task(path: str, corpus_dir: str) -> FileRead:
+    """What a worker does for one file (:func:`read_files`): read it once, hash what was read, parse that."""
+    rel = Path(path).relative_to(corpus_dir).as_posix()
+    try:
+        raw = _guarded(rel, read_bytes, Path(path))
+    except DocumentError as exc:
+        changed = exc.reason.startswith("the file changed")
+        return FileRead(CHANGED + rel if changed else None, None, exc.reason)
+    digest = hashlib.sha256(raw).hexdigest()
+    try:
+        return FileRead(digest, _parse(raw, Path(path).suffix.lower(), rel))
+    except DocumentError as exc:
+        return FileRead(digest, None, exc.reason)
+
+
+def read_files(paths: Sequence[Path], corpus_dir: str | Path, limits: Limits | None = None) -> list[FileRead]:
+    """Read and parse each file in a worker process under ``limits`` (time, memory: :mod:`rag.ingest.workers`); a
+    file over a limit, or whose parser crashed, is skipped with that reason. The results are in the order of
+    ``paths``."""
+    root = os.path.abspath(corpus_dir)
+    tasks = [(os.path.join(root, os.path.relpath(p, corpus_dir)), root) for p in paths]
+    outcomes = run_limited(_read_task, tasks, limits or Limits(), preload=(__name__,))
+    return [o.value if o.ok else FileRead(None, None, o.limit) for o in outcomes]
+
+
+def shown_name(rel: str) -> str:
+    """A file name as it can be printed: bytes that are not UTF-8 and control characters escaped."""
+    text = rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return "".join(ch if unicodedata.category(ch) != "Cc" else ascii(ch)[1:-1] for ch in text)
+
+
+def name_problem(rel: str) -> str | None:
+    """Why a file name is refused: bytes that are not UTF-8 (they cannot be written to the index's JSON files), or
+    control characters (a line break in a name would forge lines of every report that lists it)."""
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:
+        return "the file name is not valid UTF-8; rename the file"
+    if any(unicodedata.category(ch) == "Cc" for ch in rel):
+        return "the file name holds control characters (such as a line break); rename the file"
+    return None
+
+
 def iter_corpus_files(corpus_dir: str | Path, skipped: dict[str, str] | None = None) -> Iterable[Path]:
-    """Supported files under ``corpus_dir``, sorted; symlinks leading outside the corpus are reported and skipped."""
+    """Supported files under ``corpus_dir``, sorted; symlinks leading outside the corpus and files whose names are
+    refused (:func:`name_problem`) are reported (under :func:`shown_name`) and skipped."""
     corpus_dir = Path(corpus_dir)
     root = corpus_dir.resolve()
     for path in sorted(corpus_dir.rglob("*")):
         rel = path.relative_to(corpus_dir).as_posix()
         if any(part.startswith(".") for part in Path(rel).parts) or path.suffix.lower() not in SUFFIXES:
             continue
-        if path.is_symlink() and not path.resolve().is_relative_to(root):
-            if skipped is not None:
-                skipped[rel] = "symlink pointing outside the corpus folder"
+        problem = name_problem(rel)
+        if problem is None and path.is_symlink() and not path.resolve().is_relative_to(root):
+            problem = "symlink pointing outside the corpus folder"
+        if problem is not None:
+            if skipped is not None and (path.is_file() or path.is_symlink()):
+                skipped[shown_name(rel)] = problem
             continue
         if path.is_file():
             yield path
@@ -229,8 +335,9 @@ def strip_boilerplate(documents: list[Document], min_docs: int = 3, min_share: f
     return [d for d in cleaned if d.text.strip()], removed
 
 
-def load_corpus(corpus_dir: str | Path) -> CorpusLoad:
-    """Load and clean every supported file under ``corpus_dir``; unreadable files land in ``skipped`` with a reason."""
+def load_corpus(corpus_dir: str | Path, limits: Limits | None = None) -> CorpusLoad:
+    """Load and clean every supported file under ``corpus_dir``, each read in a worker process under ``limits``
+    (:func:`read_files`); unreadable files land in ``skipped`` with a reason."""
     corpus_dir = Path(corpus_dir)
     result = CorpusLoad()
     if not corpus_dir.is_dir():
@@ -238,21 +345,18 @@ def load_corpus(corpus_dir: str | Path) -> CorpusLoad:
     seen_content: dict[str, str] = {}
     seen_ids: dict[str, str] = {}
     docs = []
-    for path in iter_corpus_files(corpus_dir, result.skipped):
+    paths = list(iter_corpus_files(corpus_dir, result.skipped))
+    for path, read in zip(paths, read_files(paths, corpus_dir, limits)):
         rel = path.relative_to(corpus_dir).as_posix()
-        try:
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        except OSError as exc:
-            result.skipped[rel] = f"cannot read file ({exc.strerror or exc})"
+        if read.digest is not None:
+            result.read_hashes[rel] = read.digest
+        if read.digest in seen_content:
+            result.skipped[rel] = f"duplicate of {seen_content[read.digest]}"
             continue
-        if digest in seen_content:
-            result.skipped[rel] = f"duplicate of {seen_content[digest]}"
+        if read.document is None:
+            result.skipped[rel] = read.reason or "unreadable"
             continue
-        try:
-            doc = load_document(path, corpus_dir)
-        except DocumentError as exc:
-            result.skipped[rel] = exc.reason
-            continue
+        doc, digest = read.document, read.digest or rel  # a document always comes with the digest of its bytes
         if doc.id in seen_ids:
             result.skipped[rel] = f"document id {doc.id!r} already used by {seen_ids[doc.id]}"
             continue

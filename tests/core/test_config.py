@@ -7,6 +7,15 @@ from rag.core.errors import ConfigError
 from tests.helpers import assert_light
 
 
+def test_parse_limits_come_from_the_settings(monkeypatch):
+    from rag.ingest.workers import Limits, limits_from
+
+    assert limits_from(load_settings()) == Limits(60.0, 1024, 0)
+    monkeypatch.setenv("RAG_PARSE_TIMEOUT", "2.5")
+    monkeypatch.setenv("RAG_PARSE_MEMORY_MB", "512")
+    assert limits_from(load_settings(parse_workers=1)) == Limits(2.5, 512, 1)
+
+
 def test_precedence_file_env_kwargs(tmp_path, monkeypatch):
     (tmp_path / "rag.toml").write_text('k = 4\nbackend = "extractive"\nanswer_sentences = 2\n')
     assert load_settings().k == 4
@@ -67,6 +76,10 @@ def test_openai_env_fallbacks(monkeypatch):
     ({"max_upload_mb": 0}, "max_upload_mb must be between 1 and 20, got 0"),
     ({"max_upload_mb": 500}, "max_upload_mb must be between 1 and 20, got 500"),
     ({"max_question_chars": 0}, "max_question_chars must be between 1"),
+    ({"parse_timeout": 0}, "parse_timeout must be a number of seconds above 0 and at most 3600, got 0"),
+    ({"parse_timeout": float("nan")}, "parse_timeout must be a number of seconds above 0"),
+    ({"parse_memory_mb": 64}, "parse_memory_mb must be between 128 and 1048576, got 64"),
+    ({"parse_workers": -1}, "parse_workers must be between 0 \\(one per CPU\\) and 64, got -1"),
     ({"auth_user": "admin"}, "auth_user and auth_password must be set together"),
     ({"openai_base_url": "localhost:8000/v1"}, "openai_base_url must start with http"),
     ({"index_dir": " "}, "index_dir must not be empty"),

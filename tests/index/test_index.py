@@ -8,7 +8,7 @@ import pytest
 
 import rag.index.build as index_mod
 import rag.index.snapshot as snapshot_mod
-from rag.core.errors import IndexCorruptError, IndexMissingError
+from rag.core.errors import IndexCorruptError, IndexMissingError, IndexWriteError
 from rag.index.build import build_index, index_status
 from rag.index.snapshot import current_snapshot_dir, load_index, read_snapshot
 from rag.ingest.chunk import ChunkerSettings
@@ -88,7 +88,7 @@ class TestAtomicity:
             raise OSError("disk full (simulated)")
 
         monkeypatch.setattr(index_mod.BM25Index, "save", boom)
-        with pytest.raises(OSError, match="simulated"):
+        with pytest.raises(IndexWriteError, match="simulated"):
             _build(corpus_copy, tmp_path / "ix", counting_embedder)
         assert current_snapshot_dir(tmp_path / "ix") == old
         snap = read_snapshot(old, full_check=True)

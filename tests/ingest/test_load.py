@@ -6,29 +6,7 @@ import pytest
 
 from rag.core.types import Document
 from rag.ingest.load import load_corpus, strip_boilerplate
-from tests.helpers import CORPUS
-
-
-def make_pdf(text: str) -> bytes:
-    """A minimal one-page PDF with ``text`` in Helvetica (enough for pypdf's text extraction)."""
-    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for i, obj in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % i + obj + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
+from tests.helpers import CORPUS, make_pdf
 
 
 @pytest.fixture
@@ -100,8 +78,8 @@ def test_bundled_corpus_has_no_footer_and_ten_documents():
 
 def test_any_parser_failure_skips_only_that_file_with_its_reason(tmp_path):
     """Real damaged files whose parser raises something other than ValueError/OSError: pypdf raises
-    NotImplementedError for a stream filter or an encryption version it does not know, and bs4 raises
-    ParserRejectedMarkup for a malformed ``<![`` section. Each is skipped with its reason; the build goes on."""
+    NotImplementedError for a stream filter or an encryption version it does not know. Each is skipped with its
+    reason; the build goes on. (A malformed ``<![`` section, which BeautifulSoup rejected, is read past by lxml.)"""
     from rag.encoders.hashing import HashEmbedder
     from rag.index.build import build_index
 
@@ -114,12 +92,48 @@ def test_any_parser_failure_skips_only_that_file_with_its_reason(tmp_path):
     (c / "odd-title.pdf").write_bytes(pdf.replace(b"/Root 1 0 R", b"/Root 1 0 R /Info << /Title << /A 1 >> >>"))
     (c / "good.txt").write_text("Good Doc\n\nA normal document about chips.")
     result = load_corpus(c)
-    assert {d.source for d in result.documents} == {"good.txt", "odd-title.pdf"}
+    assert {d.source for d in result.documents} == {"good.txt", "odd-title.pdf", "marked-section.html"}
     assert "NotImplementedError" in result.skipped["unknown-filter.pdf"] and "JBIG3Decode" in result.skipped["unknown-filter.pdf"]
     assert "NotImplementedError" in result.skipped["encrypted-v9.pdf"]
-    assert "ParserRejectedMarkup" in result.skipped["marked-section.html"]
+    marked = next(d for d in result.documents if d.source == "marked-section.html")
+    assert (marked.title, marked.text) == ("Export rules.", "More.")
     odd = next(d for d in result.documents if d.source == "odd-title.pdf")
     assert odd.title == "Gallium exports were restricted in 2023."  # the dictionary is not taken as a title
     report = build_index(c, tmp_path / "ix", embedder=HashEmbedder())
-    assert report.added == 2 and len(report.skipped) == 3
+    assert report.added == 3 and len(report.skipped) == 2
     assert any(s.startswith("unknown-filter.pdf: could not be parsed") for s in report.skipped)
+
+
+def test_odd_file_names_load_and_names_that_would_forge_reports_are_refused(tmp_path):
+    import os
+
+    c = tmp_path / "corpus"
+    c.mkdir()
+    good = "Gallium Note\n\nChina restricted exports of gallium in 2023, officials said."
+    odd = ["  spaced name .txt", "-leading-dash.txt", "ünïcödé – 中文.txt", "\u202egpj.txt", "a" * 250 + ".txt"]
+    for i, name in enumerate(odd):
+        (c / name).write_text(good.replace("2023", str(2000 + i)), encoding="utf-8")
+    (c / "line\nbreak.txt").write_text(good.replace("2023", "1999"))
+    fd = os.open(os.fsencode(c) + b"/latin-\xe9.txt", os.O_WRONLY | os.O_CREAT)  # a name that is not UTF-8
+    os.write(fd, good.replace("2023", "1998").encode())
+    os.close(fd)
+    result = load_corpus(c)
+    assert sorted(d.source for d in result.documents) == sorted(odd)
+    assert result.skipped == {
+        "line\\nbreak.txt": "the file name holds control characters (such as a line break); rename the file",
+        "latin-\\xe9.txt": "the file name is not valid UTF-8; rename the file",
+    }
+
+
+def test_a_file_over_the_size_limit_is_never_read(tmp_path):
+    from rag.index.snapshot import corpus_hashes
+    from rag.ingest.load import MAX_FILE_BYTES
+
+    c = tmp_path / "corpus"
+    c.mkdir()
+    with open(c / "huge.txt", "wb") as fh:  # sparse: 4 GiB that take no disk space and would take long to read
+        fh.truncate(4 * 2**30)
+    (c / "good.txt").write_text("Good Doc\n\nA normal document about chips.")
+    result = load_corpus(c)
+    assert result.skipped == {"huge.txt": f"file too large (4096.0 MB, limit {MAX_FILE_BYTES // 2**20} MB)"}
+    assert corpus_hashes(c)["huge.txt"].startswith("too-large:4294967296:")
