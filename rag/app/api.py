@@ -78,7 +78,7 @@ def build_index(corpus_dir: str | Path | None = None, index_dir: str | Path | No
     embedder = embedder or get_embedder(settings.embedder, settings.precision)
     return _build(settings.corpus_dir, settings.index_dir, embedder=embedder,
                   chunker=chunker_from(settings, embedder.max_tokens), progress=progress,
-                  store=StoreSpec.from_settings(settings))
+                  store=StoreSpec.from_settings(settings), sentence_vectors=settings.sentence_vectors)
 
 
 def index_status(corpus_dir: str | Path | None = None, index_dir: str | Path | None = None):

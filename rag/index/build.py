@@ -139,6 +139,7 @@ def build_index(
     progress: Progress | None = None,
     dense_kind: str = "auto",
     store: StoreSpec | None = None,
+    sentence_vectors: bool = True,
 ) -> BuildReport:
     """Build or update the index incrementally and swap it in atomically.
 
@@ -149,6 +150,8 @@ def build_index(
     :param progress: called as ``progress(done, total)`` while embedding.
     :param store: where the vectors go; ``None`` is FAISS. With Milvus only new chunks are inserted and dropped
         ones deleted after the switch (see :mod:`rag.index.stores.milvus_store`).
+    :param sentence_vectors: also embed and store every sentence and word of the corpus, so that answers embed
+        only the question (:mod:`rag.index.cache_texts`); ``False`` builds faster and answers embed what they read.
     :raises RagError: the corpus folder is missing or holds no readable article (the index is left as it was), or
         another build holds the lock.
     """
@@ -172,7 +175,7 @@ def build_index(
         new_files = loaded.file_hashes
         counts = _file_counts({} if previous is None else previous.manifest["files"], new_files)
         chunks = _chunk_documents(loaded.documents, settings, embedder, None if full else previous)
-        texts = build_time_texts(chunks, {d.id: d for d in loaded.documents})
+        texts = build_time_texts(chunks, {d.id: d for d in loaded.documents}) if sentence_vectors else []
         vectors, text_vectors, embedded, texts_embedded = _embed(chunks, texts, embedder, None if full else previous,
                                                                  progress)
         bm25 = BM25Index().index([c.embedding_text for c in chunks])
@@ -260,13 +263,11 @@ def _embed(chunks: list[Chunk], texts: list[str], embedder: Embedder, previous: 
             missing.append(i)
         else:
             vectors[i] = previous.vectors[j]  # type: ignore[union-attr]  # j is None without a previous snapshot
-    old = previous.text_vectors() if previous is not None else {}
-    new_texts = []
-    for i, text in enumerate(texts):
-        if text in old:
-            text_vectors[i] = old[text]
-        else:
-            new_texts.append(i)
+    new_texts = list(range(len(texts)))
+    if previous is not None:
+        found, old = previous.text_vectors().lookup(texts)
+        text_vectors[found] = old
+        new_texts = np.flatnonzero(~found).tolist()
     todo = [chunks[i].embedding_text for i in missing] + [texts[i] for i in new_texts]
     if todo:
         done = encode_with_progress(embedder, todo, progress)
