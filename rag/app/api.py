@@ -81,7 +81,8 @@ def build_index(corpus_dir: str | Path | None = None, index_dir: str | Path | No
     try:
         report = _build(settings.corpus_dir, settings.index_dir, embedder=embedder,
                         chunker=chunker_from(settings, embedder.max_tokens), progress=progress,
-                        store=StoreSpec.from_settings(settings), limits=limits_from(settings))
+                        store=StoreSpec.from_settings(settings), limits=limits_from(settings),
+                        sentence_vectors=settings.sentence_vectors)
     except Exception:
         _tell_build_listeners(None)
         raise

@@ -8,9 +8,10 @@ caches for the whole corpus in a background thread after it starts, and again af
 slice at a time, pausing while an answer is being computed, so a question asked meanwhile waits for one slice at
 most. Corpora with more than :data:`MAX_SENTENCES` sentences are not warmed (the caches would evict what they hold).
 
-The vectors need no warm-up for those corpora: ``rag build`` embeds their sentences and words
-(:func:`build_time_texts`) and stores them in the snapshot, and every process's vector cache starts with them
-(:func:`rag.encoders.cache.vector_cache`), ``rag ask`` and ``rag.answer()`` included.
+The vectors need no warm-up: ``rag build`` embeds every sentence and word of the corpus, whatever its size
+(:func:`rag.index.cache_texts.build_time_texts`), and every process's vector cache looks them up before embedding
+anything (:func:`rag.encoders.cache.vector_cache`), ``rag ask`` and ``rag.answer()`` included; for an index built
+before they were stored, the warm-up embeds them too.
 
 Measured on the bundled corpus (826 sentences): 7-8 s of background work, after which the bench's extractive answer
 p50 is about 32 ms instead of 56-86 ms when each sentence is met for the first time (docs/benchmark-history.md).

@@ -53,6 +53,7 @@ class Settings:
     llm_retries: int = 3  # retries after connection errors, 429 and 5xx, with exponential backoff
     llm_concurrency: int = 4  # requests in flight per process to the OpenAI-compatible server
     store: str = "faiss"
+    sentence_vectors: bool = True  # the build embeds every sentence and word for the answerer (rag.index.cache_texts)
     milvus_uri: str = ""  # empty: Milvus Lite in <index_dir>/milvus.db; a .db path: Milvus Lite; http://host:19530
     milvus_token: str = ""  # "user:password" or an API key for a Milvus server; never written to the index
     host: str = "127.0.0.1"

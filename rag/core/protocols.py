@@ -57,6 +57,18 @@ class SnapshotView(Protocol):
     @property
     def documents(self) -> dict[str, Document]: ...
 
-    def text_vectors(self) -> dict[str, np.ndarray]:
+    def text_vectors(self) -> TextVectors:
         """The sentence and word vectors the build stored (text -> vector)."""
         ...
+
+
+class TextVectors(Protocol):
+    """Vectors stored by text (:class:`rag.index.cache_texts.StoredVectors`)."""
+
+    def lookup(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """``(found, vectors)``: which texts have a stored vector (bool per text) and those vectors, in order."""
+        ...
+
+    def __contains__(self, text: object) -> bool: ...
+
+    def __len__(self) -> int: ...

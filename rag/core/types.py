@@ -245,7 +245,7 @@ class BuildReport(_Record):
     index_dir: str = ""
     full_rebuild_reason: str | None = None  # set when the previous index could not be reused
     texts_embedded: int = 0
-    """Sentences and words embedded for the answerer's vector cache (small corpora, see
+    """Sentences and words embedded for the answerer (every corpus, see
     :func:`rag.index.cache_texts.build_time_texts`)."""
 
     def summary(self) -> str:

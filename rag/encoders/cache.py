@@ -1,5 +1,6 @@
-"""The sentence-vector cache: an LRU of sentence vectors shared by the answerer, the verifier and anchor resolution,
-started with the vectors the build stored in the snapshot (:func:`vector_cache`)."""
+"""The sentence-vector cache shared by the answerer, the verifier and anchor resolution: for one snapshot
+(:func:`vector_cache`), the vectors its build stored first (:class:`rag.index.cache_texts.StoredVectors`), then an
+LRU of the texts embedded since (questions, and the texts of indexes that stored none)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from collections import OrderedDict
 import numpy as np
 
 from rag.core.defaults import VECTOR_CACHE_SIZE
-from rag.core.protocols import Embedder, SnapshotView
+from rag.core.protocols import Embedder, SnapshotView, TextVectors
 from rag.encoders.registry import embedder_for_key
 
 
@@ -24,16 +25,6 @@ class VectorCache:
     def clear(self) -> None:
         with self._lock:
             self.data.clear()
-
-    def seed(self, vectors: dict[str, np.ndarray]) -> None:
-        """Add precomputed vectors (from the index build) behind what the cache already holds."""
-        with self._lock:
-            for text, vec in vectors.items():
-                if text not in self.data:
-                    self.data[text] = vec
-                    self.data.move_to_end(text, last=False)  # the oldest entries: questions' vectors outlive them
-            while len(self.data) > self.size:
-                self.data.popitem(last=False)
 
     def __call__(self, texts: list[str]) -> np.ndarray:
         with self._lock:
@@ -50,21 +41,66 @@ class VectorCache:
         return np.stack([found[t] for t in texts]) if texts else np.zeros((0, self.embedder.dim), np.float32)
 
 
+class SnapshotVectors:
+    """The embed function of one snapshot: the vectors its build stored, else the shared :class:`VectorCache` (which
+    embeds what it has not seen). Stored vectors never enter the LRU, so a corpus of any size keeps all of them."""
+
+    def __init__(self, cache: VectorCache, stored: TextVectors):
+        self.cache, self.stored = cache, stored
+
+    @property
+    def embedder(self) -> Embedder:
+        return self.cache.embedder
+
+    @property
+    def size(self) -> int:
+        return self.cache.size
+
+    @property
+    def data(self) -> OrderedDict[str, np.ndarray]:
+        """The LRU's entries (the texts embedded since the process started)."""
+        return self.cache.data
+
+    def clear(self) -> None:
+        """Empty the LRU (the stored vectors stay)."""
+        self.cache.clear()
+
+    def __contains__(self, text: object) -> bool:
+        return text in self.stored or text in self.cache.data
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        found, vectors = self.stored.lookup(texts)
+        if found.all():
+            return vectors if len(texts) else np.zeros((0, self.embedder.dim), np.float32)
+        out = np.empty((len(texts), self.embedder.dim), dtype=np.float32)
+        out[found] = vectors
+        out[~found] = self.cache([t for t, f in zip(texts, found) if not f])
+        return out
+
+
 _vector_caches: dict[str, VectorCache] = {}
-_seeded: set[str] = set()
-_seed_lock = threading.Lock()
+_views: OrderedDict[str, SnapshotVectors] = OrderedDict()
+_views_lock = threading.Lock()
+KEPT_SNAPSHOTS = 4
+"""Snapshots whose stored vectors stay open (a server swaps in a new one after each rebuild)."""
 
 
-def vector_cache(snapshot: SnapshotView) -> VectorCache:
-    """The sentence-vector cache for the embedder that built ``snapshot`` (an :class:`rag.index.snapshot.IndexSnapshot`),
-    holding the sentence and word vectors the build stored in that snapshot from the first call on."""
+def vector_cache(snapshot: SnapshotView) -> SnapshotVectors:
+    """The embed function for ``snapshot`` (an :class:`rag.index.snapshot.IndexSnapshot`): the sentence and word
+    vectors its build stored, then the LRU shared by every snapshot of the same embedder."""
+    path = str(snapshot.path)
+    with _views_lock:
+        view = _views.get(path)
+        if view is not None:
+            _views.move_to_end(path)
+            return view
     key = snapshot.embedder_key
     cache = _vector_caches.get(key)
     if cache is None:
         cache = _vector_caches.setdefault(key, VectorCache(embedder_for_key(key)))
-    if str(snapshot.path) not in _seeded:
-        with _seed_lock:
-            if str(snapshot.path) not in _seeded:
-                cache.seed(snapshot.text_vectors())
-                _seeded.add(str(snapshot.path))
-    return cache
+    stored = snapshot.text_vectors()
+    with _views_lock:
+        view = _views.setdefault(path, SnapshotVectors(cache, stored))
+        while len(_views) > KEPT_SNAPSHOTS:
+            _views.popitem(last=False)
+    return view

@@ -151,6 +151,7 @@ def build_index(
     dense_kind: str = "auto",
     store: StoreSpec | None = None,
     limits: Limits | None = None,
+    sentence_vectors: bool = True,
 ) -> BuildReport:
     """Build or update the index incrementally and swap it in atomically.
 
@@ -162,6 +163,8 @@ def build_index(
     :param store: where the vectors go; ``None`` is FAISS. With Milvus only new chunks are inserted and dropped
         ones deleted after the switch (see :mod:`rag.index.stores.milvus_store`).
     :param limits: time and memory limits for reading each file (:mod:`rag.ingest.workers`); ``None``: the defaults.
+    :param sentence_vectors: also embed and store every sentence and word of the corpus, so that answers embed
+        only the question (:mod:`rag.index.cache_texts`); ``False`` builds faster and answers embed what they read.
     :raises RagError: the corpus folder is missing or holds no readable article (the index is left as it was);
         :class:`BuildBusyError`: another build holds the lock; :class:`IndexWriteError`: the operating system refused
         a write (disk full, read-only folder …): nothing is left behind and the last index stays live.
@@ -186,7 +189,7 @@ def build_index(
         new_files = loaded.file_hashes
         counts = _file_counts({} if previous is None else previous.manifest["files"], new_files)
         chunks = _chunk_documents(loaded.documents, settings, embedder, None if full else previous)
-        texts = build_time_texts(chunks, {d.id: d for d in loaded.documents})
+        texts = build_time_texts(chunks, {d.id: d for d in loaded.documents}) if sentence_vectors else []
         vectors, text_vectors, embedded, texts_embedded = _embed(chunks, texts, embedder, None if full else previous,
                                                                  progress)
         bm25 = BM25Index().index([c.embedding_text for c in chunks])
@@ -278,13 +281,11 @@ def _embed(chunks: list[Chunk], texts: list[str], embedder: Embedder, previous: 
             missing.append(i)
         else:
             vectors[i] = previous.vectors[j]  # type: ignore[union-attr]  # j is None without a previous snapshot
-    old = previous.text_vectors() if previous is not None else {}
-    new_texts = []
-    for i, text in enumerate(texts):
-        if text in old:
-            text_vectors[i] = old[text]
-        else:
-            new_texts.append(i)
+    new_texts = list(range(len(texts)))
+    if previous is not None:
+        found, old = previous.text_vectors().lookup(texts)
+        text_vectors[found] = old
+        new_texts = np.flatnonzero(~found).tolist()
     todo = [chunks[i].embedding_text for i in missing] + [texts[i] for i in new_texts]
     if todo:
         done = encode_with_progress(embedder, todo, progress)

@@ -18,6 +18,7 @@ import numpy as np
 
 from rag.core.errors import IndexCorruptError, IndexMissingError
 from rag.core.types import Chunk, Document
+from rag.index.cache_texts import StoredVectors, text_keys
 from rag.index.sparse import BM25Index
 from rag.index.stores import VectorStore, open_store
 from rag.ingest.load import MAX_FILE_BYTES, iter_corpus_files
@@ -25,8 +26,9 @@ from rag.ingest.load import MAX_FILE_BYTES, iter_corpus_files
 log = logging.getLogger(__name__)
 FORMAT = 1
 CURRENT = "CURRENT"
-TEXT_VECTORS = ("texts.jsonl", "text_vectors.npy")
-"""Sentences and words embedded at build time, and their vectors (only in snapshots of small corpora)."""
+TEXT_VECTORS = ("texts.jsonl", "text_vectors.npy", "text_keys.npy")
+"""Sentences and words embedded at build time, their vectors and a key per text (:mod:`rag.index.cache_texts`;
+snapshots built before issue 33 have no keys, and only those of small corpora have the texts)."""
 NOT_NUMBERS = "holds vectors that are not numbers (NaN or infinity): the embedder that wrote them computed wrong ones"
 
 
@@ -64,37 +66,46 @@ class IndexSnapshot:
     dense: VectorStore
     bm25: BM25Index
     _by_id: dict[str, int] = field(default_factory=dict, repr=False)
-    _text_vectors: dict[str, np.ndarray] | None = field(default=None, repr=False)
+    _text_vectors: StoredVectors | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self._by_id = {c.id: i for i, c in enumerate(self.chunks)}
 
-    def text_vectors(self) -> dict[str, np.ndarray]:
-        """The sentence and word vectors the build stored (text -> unit vector; empty for large corpora and for
-        snapshots built before they were stored), read on first use. They are only a cache (of the answerer's vector
-        cache, and for the next build): files that do not fit each other or the embedder are logged and ignored, so
-        those texts are embedded again."""
+    def text_vectors(self) -> StoredVectors:
+        """The sentence and word vectors the build stored (text -> unit vector, :class:`StoredVectors`; empty for
+        snapshots built before they were stored), opened on first use: the keys are read, the vectors mapped. They
+        are only a cache (of the answerer's vector cache, and for the next build): files that do not fit each other
+        or the embedder are logged and ignored, so those texts are embedded again."""
         if self._text_vectors is None:
             try:
                 self._text_vectors = self._read_text_vectors()
             except IndexCorruptError as exc:
                 log.warning("stored sentence vectors not used: %s", exc)
-                self._text_vectors = {}
+                self._text_vectors = StoredVectors.empty(self.manifest["dim"])
         return self._text_vectors
 
-    def _read_text_vectors(self) -> dict[str, np.ndarray]:
-        if not self.manifest["counts"].get("text_vectors"):
-            return {}
-        names, vectors = (self.path / name for name in TEXT_VECTORS)
-        with _reading(names):
-            texts = [row["text"] for row in _read_jsonl(names)]
+    def _read_text_vectors(self) -> StoredVectors:
+        count = self.manifest["counts"].get("text_vectors")
+        if not count:
+            return StoredVectors.empty(self.manifest["dim"])
+        names, vectors, keys_file = (self.path / name for name in TEXT_VECTORS)
+
+        def texts() -> list[str]:
+            with _reading(names):
+                return [row["text"] for row in _read_jsonl(names)]
+
         with _reading(vectors):
-            array = np.load(vectors, allow_pickle=False)
-        if array.shape != (len(texts), self.manifest["dim"]) or array.dtype != np.float32:
-            raise IndexCorruptError(vectors, f"shape {array.shape} does not fit {len(texts)} texts")
-        if not np.isfinite(array).all():
-            raise IndexCorruptError(vectors, NOT_NUMBERS)
-        return dict(zip(texts, array))
+            array = np.load(vectors, allow_pickle=False, mmap_mode="r")  # rows are read when an answer needs them
+        if keys_file.is_file():
+            with _reading(keys_file):
+                keys = np.load(keys_file, allow_pickle=False)
+        else:  # a snapshot built before the keys were stored
+            keys = text_keys(texts())
+        if array.shape != (count, self.manifest["dim"]) or array.dtype != np.float32:
+            raise IndexCorruptError(vectors, f"shape {array.shape} does not fit {count} texts")
+        if keys.shape != (count,) or keys.dtype != np.uint64:
+            raise IndexCorruptError(keys_file, f"shape {keys.shape} does not fit {count} texts")
+        return StoredVectors(keys, array, texts, vectors)
 
     @property
     def embedder_key(self) -> str:

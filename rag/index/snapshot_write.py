@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.core.types import Chunk, Document
+from rag.index.cache_texts import text_keys
 from rag.index.snapshot import CURRENT, TEXT_VECTORS, sha256_file
 from rag.index.sparse import BM25Index
 
@@ -101,10 +102,11 @@ def _write(index_dir: Path, tmp: Path, manifest: dict, docs: list[Document], chu
         os.fsync(fh.fileno())
     if text_vectors[0]:
         _write_jsonl(tmp / TEXT_VECTORS[0], [{"text": t} for t in text_vectors[0]])
-        with open(tmp / TEXT_VECTORS[1], "wb") as fh:
-            np.save(fh, text_vectors[1], allow_pickle=False)
-            fh.flush()
-            os.fsync(fh.fileno())
+        for name, array in ((TEXT_VECTORS[1], text_vectors[1]), (TEXT_VECTORS[2], text_keys(text_vectors[0]))):
+            with open(tmp / name, "wb") as fh:
+                np.save(fh, array, allow_pickle=False)
+                fh.flush()
+                os.fsync(fh.fileno())
     (tmp / "bm25").mkdir()
     bm25.save(tmp / "bm25")
     finish = write_dense(tmp)  # FAISS: dense.faiss into tmp; Milvus: rows inserted (invisible) and flushed

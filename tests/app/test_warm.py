@@ -24,7 +24,7 @@ def test_after_warm_up_an_answer_embeds_no_corpus_sentence(real_index):
     sentences, words = corpus_texts(snapshot)
     assert report.sentences == len(sentences) > 100 and report.words == len(words) and not report.skipped
     cache = vector_cache(snapshot)
-    assert all(s in cache.data for s in sentences[:50])
+    assert all(s in cache for s in sentences[:50])
 
     embedded: list[str] = []
     encode = cache.embedder.encode
@@ -76,13 +76,14 @@ def test_the_warm_up_thread_warms_a_rebuilt_index_too(tmp_path):
                                  "Its new ferry terminal opened in the spring.\n", encoding="utf-8")
     build_index(corpus, index)
     thread, stop = warm.start(index, poll_seconds=0.1)
+    from rag.text import nlp
+
     try:
-        cache = vector_cache(load_index(index))
         added = "The ferry line to Helsinki now runs every forty minutes in summer."
-        _until(lambda: "Its new ferry terminal opened in the spring." in cache.data)
+        _until(lambda: "Its new ferry terminal opened in the spring." in nlp._cache)
         (corpus / "b.md").write_text(f"# Ferries\n\n{added} Tickets are sold at the terminal.\n", encoding="utf-8")
         build_index(corpus, index)
-        _until(lambda: added in cache.data)
+        _until(lambda: added in nlp._cache)
     finally:
         stop.set()
         thread.join(timeout=10)

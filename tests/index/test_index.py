@@ -264,20 +264,69 @@ class TestBrokenRecords:
         assert load_index(tmp_path / "ix").path != snap_dir
 
 
-def test_large_corpora_get_no_build_time_sentence_vectors(corpus_copy, tmp_path, counting_embedder, monkeypatch):
-    """Over rag.index.cache_texts.MAX_SENTENCES sentences the build embeds chunks only (the vector cache could not hold the rest),
-    and answering still works: sentences are embedded when met."""
-    import rag.index.cache_texts as warm_mod
-    from rag.encoders.cache import vector_cache
+def test_every_corpus_gets_build_time_sentence_vectors_and_answers_read_them_past_the_lru(
+        corpus_copy, tmp_path, counting_embedder):
+    """Whatever its size, a corpus's sentences and words are embedded by the build and looked up by key when an
+    answer meets them, without passing through the LRU: an LRU of 10 entries still embeds none of them (issue 33:
+    before, corpora over 15,000 sentences stored none, and their answers embedded every sentence they read)."""
+    from rag.encoders.cache import SnapshotVectors, VectorCache
+    from rag.index.cache_texts import corpus_texts
 
-    monkeypatch.setattr(warm_mod, "MAX_SENTENCES", 10)
     report = _build(corpus_copy, tmp_path / "ix", counting_embedder)
     snap = load_index(tmp_path / "ix")
+    sentences, words = corpus_texts(snap)
+    assert report.texts_embedded == len(sentences) + len(words) == snap.manifest["counts"]["text_vectors"]
+    assert (snap.path / "text_keys.npy").is_file()
+    counting_embedder.embedded.clear()
+    embed = SnapshotVectors(VectorCache(counting_embedder, size=10), snap.text_vectors())
+    texts = sentences + words[:500] + ["A question nobody stored?"]
+    vectors = embed(texts)
+    assert counting_embedder.embedded == ["A question nobody stored?"] and len(embed.data) == 1
+    assert np.allclose(vectors, counting_embedder.inner.encode(texts), atol=1e-6)
+    assert all(t in embed for t in texts) and "never seen" not in embed
+
+
+def test_sentence_vectors_off_embeds_chunks_only_and_answers_still_embed_what_they_read(corpus_copy, tmp_path,
+                                                                                        counting_embedder):
+    """``sentence_vectors = false``: a faster build; answers embed the sentences they meet."""
+    from rag.encoders.cache import vector_cache
+
+    report = build_index(corpus_copy, tmp_path / "ix", embedder=counting_embedder, sentence_vectors=False,
+                         chunker=ChunkerSettings(max_model_tokens=254))
+    snap = load_index(tmp_path / "ix")
     assert report.texts_embedded == 0 and len(counting_embedder.embedded) == report.chunks_total
-    assert snap.manifest["counts"]["text_vectors"] == 0 and snap.text_vectors() == {}
+    assert snap.manifest["counts"]["text_vectors"] == 0 and len(snap.text_vectors()) == 0
     assert not (snap.path / "text_vectors.npy").exists()
     sentence = snap.documents[snap.chunks[0].doc_id].text[slice(*snap.chunks[0].sentence_spans[0])]
     assert vector_cache(snap)([sentence]).shape == (1, counting_embedder.dim)
+
+
+def test_a_snapshot_without_stored_keys_finds_its_vectors_by_text(corpus_copy, tmp_path, counting_embedder):
+    """Snapshots built before the keys were stored (issue 33) key their texts when first read."""
+    from rag.index.cache_texts import corpus_texts
+
+    _build(corpus_copy, tmp_path / "ix", counting_embedder)
+    snap = read_snapshot(current_snapshot_dir(tmp_path / "ix"))
+    (snap.path / "text_keys.npy").unlink()
+    sentence = corpus_texts(snap)[0][3]
+    assert np.allclose(snap.text_vectors()[sentence], counting_embedder.inner.encode([sentence])[0])
+    assert sentence in set(snap.text_vectors())
+
+
+def test_stored_rows_that_are_not_numbers_are_embedded_again(corpus_copy, tmp_path, counting_embedder, caplog):
+    from rag.encoders.cache import SnapshotVectors, VectorCache
+    from rag.index.cache_texts import StoredVectors, corpus_texts
+
+    _build(corpus_copy, tmp_path / "ix", counting_embedder)
+    snap = read_snapshot(current_snapshot_dir(tmp_path / "ix"))
+    stored = snap.text_vectors()
+    vectors = np.array(stored.vectors)
+    vectors[0] = np.nan
+    broken = StoredVectors(np.load(snap.path / "text_keys.npy"), vectors)
+    first = corpus_texts(snap)[0][0]
+    counting_embedder.embedded.clear()
+    out = SnapshotVectors(VectorCache(counting_embedder), broken)([first])
+    assert counting_embedder.embedded == [first] and np.isfinite(out).all() and "not numbers" in caplog.text
 
 
 def test_stored_text_vectors_that_do_not_fit_are_ignored(corpus_copy, tmp_path, counting_embedder, caplog):
@@ -286,7 +335,7 @@ def test_stored_text_vectors_that_do_not_fit_are_ignored(corpus_copy, tmp_path, 
     snap = read_snapshot(current_snapshot_dir(tmp_path / "ix"))
     assert len(snap.text_vectors()) > 500
     snap.manifest["dim"], snap._text_vectors = 16, None  # as if the vectors had another width
-    assert snap.text_vectors() == {} and "stored sentence vectors not used" in caplog.text
+    assert len(snap.text_vectors()) == 0 and "stored sentence vectors not used" in caplog.text
 
 
 def test_a_missing_corpus_folder_is_a_clear_error_and_leaves_no_index_folder(tmp_path):

@@ -120,12 +120,15 @@ class Extractive:
         ents = info.entities + extra_entities
         cands: list[Candidate] = []
         seen: set[tuple[str, int]] = set()
+        in_doc: dict[str, float] = {}
         for p, passage in enumerate(passages):
             chunk = passage.chunk
             doc_text = docs[chunk.doc_id].text
             doc_full = f"{chunk.title}\n{doc_text}"
             p_terms = set(self._terms(f"{chunk.title}. {chunk.text}"))
             p_cov = sum(w for t, w in weights.items() if t in p_terms) / total
+            if ents and chunk.doc_id not in in_doc:  # the same for each sentence of an article: found once per article
+                in_doc[chunk.doc_id] = sum(contains(doc_full, e) for e in ents) / len(ents)
             spans = list(chunk.sentence_spans)
             for i, (start, end) in enumerate(spans):
                 text = doc_text[start:end]
@@ -141,7 +144,7 @@ class Extractive:
                                  doc_text[slice(*spans[i + 1])] if i + 1 < len(spans) else "",
                                  coverage=cov, passage_coverage=p_cov)
                 if ents:
-                    cand.entities_in_doc = sum(contains(doc_full, e) for e in ents) / len(ents)
+                    cand.entities_in_doc = in_doc[chunk.doc_id]
                     cand.entities_in_sentence = sum(contains(text, e) for e in info.entities) / max(1, len(info.entities))
                     cand.entities_in_window = sum(contains(f"{chunk.title}\n{window}", e) for e in info.entities) / max(
                         1, len(info.entities))
