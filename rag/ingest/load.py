@@ -3,6 +3,10 @@
 Every format is reduced to plain text whose paragraphs are separated by a blank line; all char spans in the index
 refer to that text. A file that cannot be read is reported with the reason and skipped; the rest loads.
 Boilerplate (a paragraph repeated in many documents, such as a promotional footer) is removed generically.
+
+Builds, ``rag watch``, ``rag add`` and UI uploads all read files through :func:`read_files`: each file in a worker
+process under time and memory limits (:mod:`rag.ingest.workers`), read once (twice, to compare) and hashed from the
+bytes that were parsed, its text refused when it is not text or holds no sentences (:mod:`rag.ingest.quality`).
 """
 
 from __future__ import annotations
