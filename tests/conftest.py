@@ -75,3 +75,17 @@ def corpus_copy(tmp_path) -> Path:
 @pytest.fixture
 def counting_embedder() -> CountingEmbedder:
     return CountingEmbedder()
+
+
+@pytest.fixture(scope="module")
+def module_env(tmp_path_factory):
+    """What conftest's autouse fixture does per test, for the module-scoped servers: no user configuration,
+    no proxies, a scratch working directory."""
+    with pytest.MonkeyPatch.context() as mp:
+        for name in list(os.environ):
+            if name.startswith("RAG_") or name in ("OPENAI_API_KEY", "OPENAI_BASE_URL") or \
+                    name.lower() in ("http_proxy", "https_proxy", "all_proxy"):
+                mp.delenv(name)
+        mp.setenv("NO_PROXY", "127.0.0.1,localhost")
+        mp.chdir(tmp_path_factory.mktemp("ui-cwd"))
+        yield

@@ -4,8 +4,6 @@ the session's MiniLM index, with ``RAG_API_KEYS=k1``. Tests that use them are ma
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from tests.helpers import app_over_copies
@@ -14,15 +12,9 @@ KEY = "k1"
 
 
 @pytest.fixture(scope="module")
-def api_server(real_index, tmp_path_factory):
+def api_server(module_env, real_index, tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
-        for name in list(os.environ):
-            if name.startswith("RAG_") or name in ("OPENAI_API_KEY", "OPENAI_BASE_URL") or \
-                    name.lower() in ("http_proxy", "https_proxy", "all_proxy"):
-                mp.delenv(name)
-        mp.setenv("NO_PROXY", "127.0.0.1,localhost")
-        mp.chdir(tmp_path_factory.mktemp("http-cwd"))
-        mp.setenv("RAG_API_KEYS", KEY)
+        mp.setenv("RAG_API_KEYS", KEY)  # read when the server starts: its key check keeps it
         running = app_over_copies(real_index, tmp_path_factory.mktemp("http-app"))
     yield running
     running.close()

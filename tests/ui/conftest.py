@@ -1,11 +1,10 @@
-"""Fixtures of the browser tests (tests/ui/test_ui.py, tests/ui/test_ui_trust.py): the environment of module-scoped
-servers, headless Chromium and a page. A test that uses ``browser`` or ``page`` is marked `browser` and `slow`
-(tests/conftest.py). Chromium is required (Debian: ``apt-get install -y chromium``); without it these tests fail, they
-never skip."""
+"""Fixtures of the browser tests (tests/ui/test_ui.py, tests/ui/test_ui_trust.py): headless Chromium and a page.
+The module-scoped servers' environment (``module_env``) is in tests/conftest.py. A test that uses ``browser`` or
+``page`` is marked `browser` and `slow` (tests/conftest.py). Chromium is required (Debian: ``apt-get install -y
+chromium``); without it these tests fail, they never skip."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -13,20 +12,6 @@ import pytest
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
-
-
-@pytest.fixture(scope="module")
-def module_env(tmp_path_factory):
-    """What conftest's autouse fixture does per test, for the module-scoped servers: no user configuration,
-    no proxies, a scratch working directory."""
-    with pytest.MonkeyPatch.context() as mp:
-        for name in list(os.environ):
-            if name.startswith("RAG_") or name in ("OPENAI_API_KEY", "OPENAI_BASE_URL") or \
-                    name.lower() in ("http_proxy", "https_proxy", "all_proxy"):
-                mp.delenv(name)
-        mp.setenv("NO_PROXY", "127.0.0.1,localhost")
-        mp.chdir(tmp_path_factory.mktemp("ui-cwd"))
-        yield
 
 
 @pytest.fixture(scope="module")
