@@ -380,7 +380,6 @@ def test_chat_answers_while_rebuilding(own_app, page, monkeypatch):
     """A rebuild in progress (held mid-embedding here) does not hold up chat answers."""
     import threading
 
-    import ui.app
     from rag.app import api
 
     embedding, release = threading.Event(), threading.Event()
@@ -394,7 +393,7 @@ def test_chat_answers_while_rebuilding(own_app, page, monkeypatch):
             release.wait(120)
         return real_build(corpus_dir, index_dir, progress=held_progress, **kw)
 
-    monkeypatch.setattr(ui.app.api, "build_index", held_build)
+    monkeypatch.setattr(api, "build_index", held_build)  # ui.jobs calls rag.app.api.build_index
     filler = own_app.corpus / "zz-filler.md"
     filler.write_text("# Filler article on fab planning\n\n" + " ".join(
         f"Planning note {i} covers wafer starts in a fictional fab." for i in range(60)), encoding="utf-8")
