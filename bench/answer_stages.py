@@ -3,7 +3,9 @@ conflicts, total) on a corpus, in a new process, without the server's warm-up.
 
     python bench/answer_stages.py --corpus bundled                       # chip-war dev questions, the bundled corpus
     python bench/answer_stages.py --corpus scifact --index /tmp/sf-idx   # SciFact's claims over its 5,183 abstracts
-    python bench/answer_stages.py --corpus bundled --corpus scifact --markdown   # the README's table
+    python bench/answer_stages.py --corpus bundled --corpus scifact --markdown   # both, as a Markdown table
+    python bench/answer_stages.py --corpus bundled --corpus scifact --index /tmp/b --index /tmp/rag-bench-scale/index-faiss-100000 --markdown
+                                   # the README's table: the largest corpus of bench/scale.py, SciFact's claims
     python bench/answer_stages.py --corpus scifact --index DIR --profile 30      # cProfile of 30 answers, top 25
 
 ``--index`` reuses an index built earlier (built there when missing). Each corpus runs in its own subprocess, so its
@@ -114,18 +116,19 @@ def measure(name: str, index: Path | None, n: int, profile: int, out: Path | Non
 
 
 def markdown(rows: list[dict]) -> str:
-    head = "| corpus (chunks, questions) | " + " | ".join(f"{s} p50 / p95 ms" for s in STAGES) + " |"
+    head = "| corpus (files, chunks, questions) | " + " | ".join(f"{s} p50 / p95 ms" for s in STAGES) + " |"
     lines = [head, "|" + "---|" * (len(STAGES) + 1)]
     for r in rows:
         cells = [f"{r[f'{s}_p50_ms']:.1f} / {r[f'{s}_p95_ms']:.1f}" for s in STAGES]
-        lines.append(f"| {r['corpus']} ({r['chunks']:,}, {r['questions']}) | " + " | ".join(cells) + " |")
+        lines.append(f"| {r['corpus']} ({r['documents']:,}, {r['chunks']:,}, {r['questions']}) | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--corpus", action="append", help="bundled (default) or scifact; repeatable")
-    ap.add_argument("--index", type=Path, help="index folder to reuse (one corpus only)")
+    ap.add_argument("--index", type=Path, action="append",
+                    help="index folder to reuse (built there when missing); repeatable, one per --corpus, in order")
     ap.add_argument("-n", type=int, default=201, help="questions per corpus, the first one reported apart")
     ap.add_argument("--profile", type=int, default=0, help="cProfile this many answers instead of timing")
     ap.add_argument("--markdown", action="store_true", help="also print the table as Markdown")
@@ -134,13 +137,14 @@ def main() -> None:
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     names = args.corpus or ["bundled"]
+    indexes = args.index or []
     if args.child or args.profile:
-        print(json.dumps(measure(names[0], args.index, args.n, args.profile, args.answers)))
+        print(json.dumps(measure(names[0], indexes[0] if indexes else None, args.n, args.profile, args.answers)))
         return
     rows = []
-    for name in names:  # one process per corpus: its caches and peak memory are its own
+    for i, name in enumerate(names):  # one process per corpus: its caches and peak memory are its own
         cmd = [sys.executable, __file__, "--child", "--corpus", name, "-n", str(args.n)]
-        cmd += ["--index", str(args.index)] if args.index else []
+        cmd += ["--index", str(indexes[i])] if i < len(indexes) else []
         cmd += ["--answers", str(args.answers)] if args.answers else []
         out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
         rows.append(json.loads(out.strip().splitlines()[-1]))
