@@ -149,14 +149,19 @@ def cut(text: str, stop: str | list[str] | None, max_tokens: int | None) -> tupl
     if cuts:
         text = text[: min(cuts)]
     if max_tokens is not None:
-        tokens = tiktoken_encoding().encode(text)
-        if len(tokens) > max_tokens:
-            return tiktoken_encoding().decode(tokens[:max_tokens]), "length"
+        pieces = _encode(text)
+        if len(pieces) > max_tokens:
+            return tiktoken_encoding().decode(pieces[:max_tokens]), "length"
     return text, "stop"
 
 
+def _encode(text: str) -> list[int]:
+    """Token ids of ``text``; a special token's spelling in an article ("<|endoftext|>") is plain text here."""
+    return tiktoken_encoding().encode(text, disallowed_special=())
+
+
 def tokens(text: str) -> int:
-    return len(tiktoken_encoding().encode(text, disallowed_special=()))
+    return len(_encode(text))
 
 
 def usage(request: ChatRequest, content: str) -> dict[str, int]:

@@ -22,7 +22,7 @@ from rag.core.errors import RagError
 from rag.http import chat
 from rag.http.errors import body, from_rag_error
 from rag.http.metrics import Metrics
-from rag.http.security import Guard
+from rag.http.security import Guard, is_loopback
 
 
 class AnswerRequest(BaseModel):
@@ -112,8 +112,7 @@ def _sse(request: chat.ChatRequest, events: Iterator[api.Draft | Any], state: St
 
 
 def operator_routes(app: FastAPI, state: State) -> None:
-    guard = Guard(state.settings)
-    guard.limiter.per_minute = 0  # scrapers and probes are not rate limited
+    guard = Guard(state.settings)  # its key check only: scrapers and probes are not rate limited
 
     @app.get("/healthz", summary="The process is up", tags=["operators"])
     def healthz() -> dict[str, str]:
@@ -130,8 +129,7 @@ def operator_routes(app: FastAPI, state: State) -> None:
 
     @app.get("/metrics", summary="Prometheus metrics (needs a key when api_keys is set)", tags=["operators"])
     def metrics(request: Request) -> Response:
-        if guard.keys:
-            guard(request)
+        guard.check_key(request)
         return Response(state.metrics.exposition(), media_type="text/plain; version=0.0.4; charset=utf-8")
 
 
@@ -139,8 +137,7 @@ def check_exposure(settings: Settings, host: str, insecure: bool) -> None:
     """:raises ConfigError: serving beyond this machine with neither API keys nor a UI login, unless ``insecure``."""
     from rag.core.errors import ConfigError
 
-    loopback = host in ("127.0.0.1", "localhost", "::1") or host.startswith("127.")
-    if not loopback and not settings.api_key_list and not settings.auth_user and not insecure:
+    if not is_loopback(host) and not settings.api_key_list and not settings.auth_user and not insecure:
         raise ConfigError(f"refusing to serve on {host} with neither api_keys nor a UI login (auth_user and "
                           "auth_password): anyone who can reach it could use it. Set RAG_API_KEYS (and/or "
                           "RAG_AUTH_USER and RAG_AUTH_PASSWORD), or pass --insecure to serve it open anyway")

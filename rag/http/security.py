@@ -41,6 +41,11 @@ class RateLimiter:
             return None
 
 
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is this machine (127.0.0.0/8, ``::1``, ``localhost``)."""
+    return host in ("localhost", "::1") or host.startswith("127.")
+
+
 def bearer(request: Request) -> str | None:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
@@ -58,14 +63,19 @@ class Guard:
     def key_ok(self, key: str | None) -> bool:
         return key is not None and any(hmac.compare_digest(key, k) for k in self.keys)
 
-    def __call__(self, request: Request) -> str:
+    def check_key(self, request: Request) -> str | None:
+        """The request's key. :raises APIError: 401 when keys are set and it brings none of them."""
         key = bearer(request)
         if self.keys and not self.key_ok(key):
             message = ("Incorrect API key provided." if key else
                        "No API key provided: send the header 'Authorization: Bearer <key>' (one of api_keys).")
             raise APIError(401, message, code="invalid_api_key")
+        return key
+
+    def __call__(self, request: Request) -> str:
+        key = self.check_key(request)
         host = request.client.host if request.client else "?"
-        if not self.keys and (host.startswith("127.") or host in ("::1", "localhost", "testclient")):
+        if not self.keys and (is_loopback(host) or host == "testclient"):  # testclient: Starlette's in-process client
             return f"addr:{host}"  # an open server's own machine is not rate limited (scripts, evaluation)
         caller = f"key:{key}" if self.keys else f"addr:{host}"
         wait = self.limiter.retry_after(caller)

@@ -155,19 +155,22 @@ def serve(corpus_dir: str | Path = "corpus", index_dir: str | Path = "index", ho
 def _warm_up(state: State) -> None:
     """Load the embedding model and the index and run one answer, so the first question is answered quickly; the
     server is ready (``/readyz``) from then on. A missing index is reported when a question asks for it."""
+    if not _try_warm(state):
+        threading.Thread(target=_warm_when_built, args=(state,), name="rag-warm-wait", daemon=True).start()
+
+
+def _try_warm(state: State) -> bool:
+    """One warm-up answer (extractive: it warms the model and the index); marks the server ready when it works."""
     try:
-        api.answer(WARM_UP_QUESTION, index_dir=state.index_dir, backend="extractive")  # warms model and index
-        state.warm.set()
+        api.answer(WARM_UP_QUESTION, index_dir=state.index_dir, backend="extractive")
     except Exception:
         log.debug("warm-up failed", exc_info=True)
-        threading.Thread(target=_warm_when_built, args=(state,), name="rag-warm-wait", daemon=True).start()
+        return False
+    state.warm.set()
+    return True
 
 
 def _warm_when_built(state: State, poll_seconds: float = 2.0) -> None:
     """Without an index at start-up the server is not ready; it becomes ready once a build makes one."""
-    while not state.warm.is_set() and not state.stopped.wait(poll_seconds):
-        try:
-            api.answer(WARM_UP_QUESTION, index_dir=state.index_dir, backend="extractive")  # warms model and index
-            state.warm.set()
-        except Exception:
-            continue
+    while not state.stopped.wait(poll_seconds) and not _try_warm(state):
+        pass
