@@ -41,6 +41,29 @@ def auc(pos: list[float], neg: list[float]) -> float | None:
     return round(sum((p > n) + 0.5 * (p == n) for p in pos for n in neg) / (len(pos) * len(neg)), 3)
 
 
+def sample(squad: str, articles: list[str], per_article: int, seed: int) -> tuple[Path, Path, list[dict]]:
+    """A corpus of ``articles`` (one Markdown file each) in a new scratch folder, and the sampled questions (up to half
+    of each article's unanswerable); returns (scratch folder, corpus folder, questions)."""
+    data = {a["title"]: a for a in json.loads(Path(squad).read_text(encoding="utf-8"))["data"]}
+    rng = random.Random(seed)
+    work = Path(tempfile.mkdtemp(prefix="squad-"))
+    corpus, questions = work / "corpus", []
+    corpus.mkdir()
+    for title in articles:
+        article = data[title]
+        slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+        body = "\n\n".join(p["context"].strip() for p in article["paragraphs"])
+        (corpus / f"{slug}.md").write_text(f"---\ntitle: '{title.replace('_', ' ')}'\nid: {slug}\n---\n\n{body}\n",
+                                           encoding="utf-8")
+        qas = [q for p in article["paragraphs"] for q in p["qas"]]
+        pos = [q for q in qas if not q["is_impossible"]]
+        neg = [q for q in qas if q["is_impossible"]]
+        half = per_article // 2
+        questions += rng.sample(pos, min(len(pos), per_article - min(len(neg), half)))
+        questions += rng.sample(neg, min(len(neg), half))
+    return work, corpus, questions
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--set", choices=sorted(SETS), default="held-out",
@@ -58,23 +81,7 @@ def main() -> None:
     from rag.app.api import answer, build_index
     from rag.app.evaluate import fact_found, span_scores, wilson
 
-    data = {a["title"]: a for a in json.loads(Path(args.squad).read_text(encoding="utf-8"))["data"]}
-    rng = random.Random(args.seed)
-    work = Path(tempfile.mkdtemp(prefix="squad-"))
-    corpus, questions = work / "corpus", []
-    corpus.mkdir()
-    for title in args.articles:
-        article = data[title]
-        slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
-        body = "\n\n".join(p["context"].strip() for p in article["paragraphs"])
-        (corpus / f"{slug}.md").write_text(f"---\ntitle: '{title.replace('_', ' ')}'\nid: {slug}\n---\n\n{body}\n",
-                                           encoding="utf-8")
-        qas = [q for p in article["paragraphs"] for q in p["qas"]]
-        pos = [q for q in qas if not q["is_impossible"]]
-        neg = [q for q in qas if q["is_impossible"]]
-        half = args.per_article // 2
-        questions += rng.sample(pos, min(len(pos), args.per_article - min(len(neg), half)))
-        questions += rng.sample(neg, min(len(neg), half))
+    work, corpus, questions = sample(args.squad, args.articles, args.per_article, args.seed)
     index = work / "index"
     build_index(corpus, index)
     rows = []

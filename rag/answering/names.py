@@ -18,7 +18,10 @@ import difflib
 import re
 from functools import lru_cache
 
+import numpy as np
+
 from rag.answering.questions import demonym_of
+from rag.text.labels import COUNTRY_LABELS, NATIONALITY_LABEL, PERSON_LABEL
 from rag.text.words import capitalised_names, fold, name_words
 
 TYPO_MIN_LETTERS = 7
@@ -66,3 +69,70 @@ def contains(haystack: str, name: str) -> bool:
     missing = {w for w in missing
                if not (len(w) >= TYPO_MIN_LETTERS and w.isalpha() and _near(w, hay))}
     return not missing
+
+
+# Thresholds read off generic capital/country pairs with the shipped MiniLM (comments, not strings: the examples are
+# not word lists).
+# A name is *city-like* when its embedding is closer to "capital city" than to "country" by more than CITY_MARGIN
+# (Washington 0.01, Tokyo 0.08, Brussels -0.04; China -0.30, Netherlands -0.37, EU -0.19).
+CITY_MARGIN = -0.12
+# A city-like name of the question stands for a country-like name of the text when "the government in <city>" and
+# "the government of <country>" embed at least GOVERNMENT_SIMILARITY close and no other name of the text is closer
+# (Washington ~ the United States 0.76, Brussels ~ European 0.74, Taipei ~ Taiwan 0.88; Moscow ~ China 0.57,
+# Canberra ~ US 0.62).
+GOVERNMENT_SIMILARITY = 0.70
+# An adjective of nationality stands for the text's closest place name at NATIONALITY_SIMILARITY or more
+# ("Dutch" ~ "Netherlands" 0.78), where English morphology (demonym_of) cannot see it.
+NATIONALITY_SIMILARITY = 0.75
+
+
+class Aliases:
+    """Names of a text that stand for a question's name when its own words are not there, judged by the embedding
+    model rather than by lists (the thresholds above were read off generic capital/country pairs, not this corpus):
+
+    - a capital for its government ("Washington" for "the United States", "Brussels" for "the European Union");
+    - an adjective of nationality for its country ("Dutch" for "the Netherlands");
+    - a person's surname for the person ("Huang" for "Jensen Huang"), as news writing names people after the first
+      mention.
+
+    Acronyms and their expansions are :func:`contains`'s own rule."""
+
+    def __init__(self, embed):
+        self.embed = embed
+        self._kind: dict[str, float] = {}
+
+    def _city_margin(self, names: list[str]) -> dict[str, float]:
+        todo = [n for n in dict.fromkeys(names) if n not in self._kind]
+        if todo:
+            ref = self.embed(["capital city", "country"])
+            vecs = self.embed(todo)
+            for n, v in zip(todo, vecs):
+                self._kind[n] = float(v @ ref[0] - v @ ref[1])
+        return {n: self._kind[n] for n in names}
+
+    def of(self, name: str, label: str | None, text: str) -> tuple[str, ...]:
+        """Names in ``text`` that stand for ``name`` (whose spaCy label in the question is ``label``): empty when
+        nothing does."""
+        words = name.split()
+        if label == PERSON_LABEL and len(words) >= 2 and words[-1][:1].isupper():
+            return (words[-1],) if contains(text, words[-1]) else ()
+        if label not in COUNTRY_LABELS or len(words) > 3:
+            return ()
+        others = [n for n in dict.fromkeys(capitalised_names(text) + _ACRONYM.findall(text)) if n != name]
+        if not others:
+            return ()
+        kinds = self._city_margin([name, *others])
+        if label == NATIONALITY_LABEL:
+            vecs = self.embed([name, *others])
+            sims = vecs[1:] @ vecs[0]
+            best = int(np.argmax(sims))
+            return (others[best],) if sims[best] >= NATIONALITY_SIMILARITY else ()
+        if kinds[name] <= CITY_MARGIN:
+            return ()
+        countries = [n for n in others if kinds[n] <= CITY_MARGIN]
+        if not countries:
+            return ()
+        vecs = self.embed([f"the government in {name}"] + [f"the government of {n}" for n in countries])
+        sims = vecs[1:] @ vecs[0]
+        best = int(np.argmax(sims))
+        return (countries[best],) if sims[best] >= GOVERNMENT_SIMILARITY else ()

@@ -1,10 +1,17 @@
-"""The direct short answer: the name, number, date or place inside the cited sentences that answers the question.
+"""The direct short answer: the words inside the cited sentences that answer the question.
 
-For a question that asks for a typed value (``how many``, ``when``, ``who``, ``which company``, ``where``, ``how
-much``, ``what share``: :func:`rag.answering.questions.answer_type`), the short answer is the entity of that type in
-the first cited sentence that holds one (spaCy's entities, :mod:`rag.text.labels`), leaving out the question's own
-names ("Who leads ASML?" is not answered by "ASML"); among several, the one nearest to the question's words in the
-sentence. Questions that ask for a reason, a list or a free fact get none: the cited sentences are the answer.
+Two readers of the cited sentences, tried in the order :data:`ORDER` (chosen on the dev sets, README):
+
+- the **reader** (:mod:`rag.encoders.reader`, a span model trained on SQuAD 2.0): the best span of the first
+  :data:`READ_CITATIONS` cited sentences, when it prefers that span to "no answer" by at least :data:`READER_MARGIN`
+  and the span is not just the question's own names;
+- the **typed entity**: for a question that asks for a typed value (``how many``, ``when``, ``who``, ``which
+  company``, ``where``, ``how much``, ``what share``: :func:`rag.answering.questions.answer_type`), the entity of that
+  type in the first cited sentence that holds one (spaCy's entities, :mod:`rag.text.labels`), leaving out the
+  question's own names ("Who leads ASML?" is not answered by "ASML"); among several, the one nearest to the
+  question's words in the sentence.
+
+None when neither finds one: the cited sentences are the answer.
 """
 
 from __future__ import annotations
@@ -13,22 +20,80 @@ import re
 
 from rag.answering.questions import QuestionInfo
 from rag.core.types import Citation, ShortAnswer
+from rag.encoders.reader import Reader, reader
 from rag.text import nlp
 from rag.text.labels import ANSWER_TYPE_LABELS
 from rag.text.words import fold
 
+READ_CITATIONS = 2
+"""Cited sentences the reader reads (marker order)."""
+READER_MARGIN = -1.0
+"""How much the reader must prefer its span to "no answer" (start + end logits) for the span to be the short answer:
+chosen on the dev sets with ``bench/tune_short.py`` (-2 to +3 tried; -1 and -2 tie on SQuAD dev F1, 0.483 / 0.484, and
+-1 shows fewer spans)."""
+ORDER = ("reader", "typed")
+"""Which way is tried first; the other is the fallback (reader first: SQuAD dev F1 0.483 against 0.438 typed first and
+0.221 typed only; ``bench/tune_short.py``)."""
+_EDGE = " \t\n,;:.!?\"'“”‘’()[]"
 
-def short_answer(info: QuestionInfo, citations: list[Citation]) -> ShortAnswer | None:
-    """The short answer found in ``citations`` (in marker order), or ``None``."""
+
+def short_answer(info: QuestionInfo, citations: list[Citation], order: tuple[str, ...] = ORDER,
+                 margin: float = READER_MARGIN, model: Reader | None = None) -> ShortAnswer | None:
+    """The short answer found in ``citations`` (in marker order), or ``None``. ``order``, ``margin`` and ``model`` are
+    for measuring alternatives (``bench/tune_short.py``); the defaults are what ships."""
+    for way in order:
+        found = (read_span(info, citations, margin, model) if way == "reader" else typed_entity(info, citations))
+        if found is not None:
+            return found
+    return None
+
+
+def _asked(info: QuestionInfo) -> list[str]:
+    return [fold(name).lower() for name in info.entities]
+
+
+def _is_asked(text: str, asked: list[str]) -> bool:
+    low = fold(text).lower()
+    return any(low in name or name in low for name in asked)
+
+
+def read_span(info: QuestionInfo, citations: list[Citation], margin: float = READER_MARGIN,
+              model: Reader | None = None) -> ShortAnswer | None:
+    """The reader's best span over the first :data:`READ_CITATIONS` citations, if it clears ``margin``."""
+    model = model or reader()
+    cites = citations[:READ_CITATIONS]
+    if model is None or not cites:
+        return None
+    spans = model.read(info.text, [c.quote for c in cites])
+    asked = _asked(info)
+    best: tuple[float, Citation, int, int] | None = None
+    for cite, span in zip(cites, spans):
+        if span is None or span.margin < margin:
+            continue
+        start, end = span.start, span.end
+        while start < end and cite.quote[start] in _EDGE:
+            start += 1
+        while end > start and cite.quote[end - 1] in _EDGE:
+            end -= 1
+        if end <= start or _is_asked(cite.quote[start:end], asked):
+            continue
+        if best is None or span.margin > best[0]:
+            best = (span.margin, cite, start, end)
+    if best is None:
+        return None
+    _, cite, start, end = best
+    return ShortAnswer(cite.quote[start:end], cite.doc_id, cite.start + start, cite.start + end, cite.marker)
+
+
+def typed_entity(info: QuestionInfo, citations: list[Citation]) -> ShortAnswer | None:
+    """The entity of the asked type nearest the question's words in the first citation that holds one."""
     labels = ANSWER_TYPE_LABELS.get(info.answer_type)
     if not labels:
         return None
-    asked = [fold(name).lower() for name in info.entities]
+    asked = _asked(info)
     terms = [t for t in info.terms if len(t) > 2]
     for cite in citations:
-        found = [e for e in nlp.entities(cite.quote)
-                 if e.label in labels and not any(fold(e.text).lower() in name or name in fold(e.text).lower()
-                                                  for name in asked)]
+        found = [e for e in nlp.entities(cite.quote) if e.label in labels and not _is_asked(e.text, asked)]
         if found:
             best = min(found, key=lambda e: (_distance(cite.quote, e, terms), e.start))
             return ShortAnswer(best.text, cite.doc_id, cite.start + best.start, cite.start + best.end, cite.marker)

@@ -89,10 +89,14 @@ class CrossEncoder:
     def logits(self, pairs: list[tuple[str, str]]) -> np.ndarray:
         if not pairs:
             return np.zeros(0, dtype=np.float32)
-        feeds = self.feeds(pairs)
+        return self.infer(self.feeds(pairs)).reshape(-1)
+
+    def infer(self, feeds: dict[str, np.ndarray]) -> np.ndarray:
+        """The model's raw output for ``feeds`` (a copy: OpenVINO reuses its output buffers); a runtime computing
+        wrong numbers is a :class:`ConfigError`."""
         with self._lock:
-            out = self._request.infer({k: v for k, v in feeds.items() if k in self._inputs})[0]
-            out = np.array(out, dtype=np.float32).reshape(-1)  # a copy: OpenVINO reuses its output buffers
+            out = np.array(self._request.infer({k: v for k, v in feeds.items() if k in self._inputs})[0],
+                           dtype=np.float32)
         if not np.isfinite(out).all():  # a runtime computing wrong numbers (see rag.encoders.runtime.limit_cpu_isa)
             from rag.encoders.runtime import isa_remedy
 

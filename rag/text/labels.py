@@ -17,6 +17,12 @@ PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
 PEOPLE_LABELS = frozenset({"PERSON", "ORG", "NORP"})
 """Labels of an answer to "who": people and organisations alike."""
 
+PERSON_LABEL = "PERSON"
+COUNTRY_LABELS = frozenset({"GPE", "NORP", "LOC"})
+NATIONALITY_LABEL = "NORP"
+"""A person; names that may stand for a country (a place, or an adjective of nationality); the adjective itself
+(:class:`rag.answering.names.Aliases`)."""
+
 NAME_LABELS = PEOPLE_LABELS | PLACE_LABELS | {"PRODUCT", "EVENT", "WORK_OF_ART", "LAW"}
 """Labels of a name. A claim's names must occur in its evidence (the verifier), and a list question is answered by
 a sentence that names something (question analysis). ``WORK_OF_ART`` is a name for both: the verifier's own copy

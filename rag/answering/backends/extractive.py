@@ -27,7 +27,8 @@ import numpy as np
 
 from rag.answering.backends.answerability import answerability, model
 from rag.answering.backends.base import Draft, Prepared
-from rag.answering.names import contains
+from rag.answering.binding import asked, unbound
+from rag.answering.names import Aliases, contains
 from rag.answering.questions import QuestionInfo, has_type
 from rag.core.config import Settings
 from rag.core.protocols import EmbedFn, OnToken
@@ -89,6 +90,15 @@ class Extractive:
         self.scorer = scorer or answer_scorer()
         self.answer_weight = float(model().get("answer_weight", 0.0))
         self.scorer_name = f"{model()['scorer']}+{self.scorer.name}"  # which models decided the outcome
+        self.aliases = Aliases(embed)
+
+    def mentions(self, text: str, name: str, info: QuestionInfo) -> bool:
+        """``text`` mentions ``name`` of the question ``info``, itself or through an alias
+        (:class:`rag.answering.names.Aliases`; spaCy's label of the name in the question decides which kind)."""
+        if contains(text, name):
+            return True
+        label = next((e.label for e in nlp.entities(info.text) if name in e.text or e.text in name), None)
+        return bool(self.aliases.of(name, label, text))
 
     def typed(self, c: Candidate, info: QuestionInfo) -> bool:
         """Whether ``c`` holds the expected answer type (spaCy NER, checked once per candidate)."""
@@ -128,7 +138,7 @@ class Extractive:
             p_terms = set(self._terms(f"{chunk.title}. {chunk.text}"))
             p_cov = sum(w for t, w in weights.items() if t in p_terms) / total
             if ents and chunk.doc_id not in in_doc:  # the same for each sentence of an article: found once per article
-                in_doc[chunk.doc_id] = sum(contains(doc_full, e) for e in ents) / len(ents)
+                in_doc[chunk.doc_id] = sum(self.mentions(doc_full, e, info) for e in ents) / len(ents)
             spans = list(chunk.sentence_spans)
             for i, (start, end) in enumerate(spans):
                 text = doc_text[start:end]
@@ -145,8 +155,8 @@ class Extractive:
                                  coverage=cov, passage_coverage=p_cov)
                 if ents:
                     cand.entities_in_doc = in_doc[chunk.doc_id]
-                    cand.entities_in_sentence = sum(contains(text, e) for e in info.entities) / max(1, len(info.entities))
-                    cand.entities_in_window = sum(contains(f"{chunk.title}\n{window}", e) for e in info.entities) / max(
+                    cand.entities_in_sentence = sum(self.mentions(text, e, info) for e in info.entities) / max(1, len(info.entities))
+                    cand.entities_in_window = sum(self.mentions(f"{chunk.title}\n{window}", e, info) for e in info.entities) / max(
                         1, len(info.entities))
                 cands.append(cand)
         if not cands:
@@ -207,8 +217,8 @@ class Extractive:
             max(c.answer_score for c in cands[:SCORED_CANDIDATES]),
             # a specific name of the question missing next to the lead: the sentence may be about something else
             # ("How many GPUs did Japan secure?" led by "South Korea secured 260,000 GPUs")
-            max([self.specificity(e) for e in info.entities if not contains(lead.text, e)] + [0.0]),
-            max([self.specificity(e) for e in info.entities if not contains(f"{chunk.title}\n{lead.window}", e)]
+            max([self.specificity(e) for e in info.entities if not self.mentions(lead.text, e, info)] + [0.0]),
+            max([self.specificity(e) for e in info.entities if not self.mentions(f"{chunk.title}\n{lead.window}", e, info)]
                 + [0.0]),
         ]
 
@@ -265,6 +275,10 @@ class Extractive:
                 reason = "the closest sentences do not mention every name in the question together"
             else:
                 reason = "the closest sentences are related but may not answer it"
+        if status == "answered":  # the value must be stated for what was asked (rag.answering.binding)
+            stated = lead.text if nxt is None else f"{lead.text} {nxt.text}"
+            status, reason = ("partial", why) if (why := unbound(asked(info.text, info.answer_type), stated)) else (
+                status, reason)
         if status == "not_found":
             return Draft([], status, reason, probability, self.scorer_name)
         if status == "partial":
