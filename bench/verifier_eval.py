@@ -117,7 +117,8 @@ def main() -> None:
         report[split] = summary(rows)
         s = report[split]
         print(f"{split}: faithful accepted {s['faithful_accepted']:.3f} (n={s['n_faithful']}), changed rejected "
-              f"{s['changed_rejected']:.3f} (n={s['n_changed']})\n  changed rejected by kind {s['changed_rejected_by_kind']}\n"
+              f"{s['changed_rejected']:.3f} (n={s['n_changed']})\n"
+              f"  changed rejected by kind {s['changed_rejected_by_kind']}\n"
               f"  faithful accepted by kind {s['faithful_accepted_by_kind']}")
         if args.failures and split == "dev":
             for r in rows:
@@ -126,7 +127,8 @@ def main() -> None:
     if args.scifact_train:
         report["scifact_train"] = s = scifact_train(verifier)
         print(f"SciFact train (seen by the support model): supported accepted {s['supported_accepted']:.3f} "
-              f"(n={s['n_supported']}), contradicted rejected {s['contradicted_rejected']:.3f} (n={s['n_contradicted']})")
+              f"(n={s['n_supported']}), contradicted rejected {s['contradicted_rejected']:.3f} "
+              f"(n={s['n_contradicted']})")
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
 

@@ -8,10 +8,11 @@ reversed ("under 30%" for "less than 30%" is fine, "over 30%" is not), a directi
 ("late 2025" for "early 2025", "Q1" for "Q3"). :func:`role_conflict` says which, reading plain tokens (no parse):
 
 * **Numbers and their words.** Each sentence is cut into segments at commas, semicolons, brackets and clause words
-  ("and", "but", "with", "while", ...); a number owns the content words of its segment. A word is *distinctive* for a value when the evidence gives it to that value and to no
-  other. A claim number with none of its own value's distinctive words in its segment, but with another value's (weighted
-  by closeness, at least :data:`MIN_OTHER`), is bound to the wrong thing. Numbers glued to letters ("5G", "7nm") name kinds of things and
-  take no words from the others.
+  ("and", "but", "with", "while", ...); a number owns the content words of its segment. A word is *distinctive* for a
+  value when the evidence gives it to that value and to no other. A claim number with none of its own value's
+  distinctive words in its segment, but with another value's (weighted by closeness, at least :data:`MIN_OTHER`), is
+  bound to the wrong thing. Numbers glued to letters ("5G", "7nm") name kinds of things and own no words; a unit
+  against its number ("250W", :data:`UNITS`) does not make it one.
 * **Bounds.** The words before a number say whether it is a floor ("at least", "over", "more than", "as low as") or
   a ceiling ("at most", "under", "less than", "up to", "as many as"); the claim's must not be the opposite of the
   evidence's for the same value.
@@ -41,6 +42,7 @@ UNITS = frozenset("w kw mw gw wh kwh mwh gwh twh hz khz mhz ghz thz bps kbps mbp
                   "kb mb gb tb pb x".split())
 """Units written against their number ("250W", "2.75GHz", "2x"): such a number is an amount. Other letters against a
 number make it a name of a kind of thing ("5G", "7nm", "910C")."""
+_LETTERS = re.compile(r"[^\W\d_]*")
 _BREAK_WORDS = frozenset("and but while whereas although though with which who whom where".split())
 _BOUND_WORDS = frozenset("least most over under more less than fewer above below up to as many much high low "
                          "no nearly almost about around approximately roughly some just within exceeding beyond "
@@ -85,7 +87,7 @@ def tokens(text: str) -> list[Tok]:
             out.append(Tok(low[:-2] if low.endswith("'s") else low, len(out)))
         if value is None:
             break
-        before, unit = text[start - 1:start], re.match(r"[^\W\d_]*", text[end:]).group().lower()
+        before, unit = text[start - 1:start], (u.group().lower() if (u := _LETTERS.match(text, end)) else "")
         glued = bool(before) and (before.isalpha() or before == "+") or bool(unit) and unit not in UNITS
         out.append(Tok(text[start:end].lower(), len(out), value, glued))
         pos = end
@@ -217,7 +219,9 @@ UP = frozenset(stem(w) for w in (
     "surpass surpassed outnumber outnumbers improve improves improved improvement improvements better faster ahead "
     "accelerate accelerated strengthen strengthens strengthened climb climbed jump jumped soar soared surge surged "
     "lift lifted add added upgrade upgraded outperform outperforms outpace outpaced overtake overtook outstrip "
-    "stronger longer costlier enhance enhanced maximum gaining leap").split())
+    "stronger longer costlier enhance enhances enhanced enhancing maximum gaining leap promote promotes promoted "
+    "promoting activate activates activated activating induce induces induced inducing stimulate stimulates "
+    "stimulated upregulate upregulates upregulated positive positively benefit benefits").split())
 """Generic English words of increase (stemmed)."""
 DOWN = frozenset(stem(w) for w in (
     "decrease decreased decreases decreasing fall falls fell fallen falling drop drops dropped dropping decline "
@@ -225,8 +229,11 @@ DOWN = frozenset(stem(w) for w in (
     "reduction lower lowest less fewer smaller halve halved halves halving down trail trails trailed lag lags lagged "
     "lagging behind worsen worsened worse slower slow slowed slowing weaken weakens weakened dip dipped plunge "
     "plunged slash slashed shorter short shortfall cheaper weaker minimum losing loss losses lose lost diminish "
-    "diminished scale").split())
+    "diminished scale inhibit inhibits inhibited inhibiting suppress suppresses suppressed suppressing impair "
+    "impairs impaired attenuate attenuates attenuated block blocks blocked blocking downregulate downregulates "
+    "downregulated negative negatively harm harms").split())
 """Generic English words of decrease (stemmed); "scale" counts only in "scale back/down" (see :func:`_direction`)."""
+FALLBACK = True
 COMPARATIVE_VERBS = frozenset(stem(w) for w in "outnumber exceed surpass outperform trail lag beat outpace overtake "
                                               "outstrip rival".split())
 """Verbs that compare their subject with their object ("A outnumbers B")."""
@@ -305,6 +312,8 @@ def reversed_direction(claim: str, evidence: str) -> str:
         anchors = _anchors(c_toks, t)
         matched = [(e, ed) for e, ed in e_dirs if anchors & _anchors(e_toks, e)]
         if not matched:
+            if FALLBACK and all(ed == -d for _, ed in e_dirs):
+                return t.text  # nothing next to it to go by: the evidence only ever goes the other way
             continue
         verdicts = []
         for e, ed in matched:
