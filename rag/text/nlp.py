@@ -75,13 +75,19 @@ NAME_POS = frozenset({"PROPN", "NOUN", "NUM", "X"})
 """Parts of speech a capitalised word at the start of a sentence can have and still be a name."""
 
 
-def first_word_is_common(text: str) -> bool:
-    """Whether the first word of ``text`` is an ordinary word capitalised only because it starts the sentence
-    ("Terrorist activity in …", "Roughly how many …", "Her second film …"), by spaCy's tagger (about 1 ms)."""
+def first_word_pos(text: str) -> str:
+    """The part of speech spaCy's tagger gives the first word of ``text`` ("" for an empty text; about 1 ms)."""
     nlp = pipeline()
     keep = {"tok2vec", "tagger", "attribute_ruler"}
     doc = next(nlp.pipe([text], disable=[n for n in nlp.pipe_names if n not in keep]))
-    return len(doc) > 0 and doc[0].pos_ not in NAME_POS
+    return doc[0].pos_ if len(doc) else ""
+
+
+def first_word_is_common(text: str) -> bool:
+    """Whether the first word of ``text`` is an ordinary word capitalised only because it starts the sentence
+    ("Terrorist activity in …", "Roughly how many …", "Her second film …"), by spaCy's tagger (about 1 ms)."""
+    pos = first_word_pos(text)
+    return bool(pos) and pos not in NAME_POS
 
 
 def entities_many(texts: list[str]) -> list[tuple[Ent, ...]]:

@@ -52,12 +52,18 @@ _RANGE_END = re.compile(r"\s*(?:-|–|to)\s*(\d+(?:\.\d+)?)")
 def number_mentions(text: str) -> list[tuple[str, float]]:
     """Numbers written with digits, as (text, value): "60,000" = "60000" = "60k" = 60000.0; "$1.6 billion" = 1.6e9;
     "35%" = 35.0. Digits glued to a unit ("5nm", "2.75GHz") count; codes such as "N+3" count too."""
+    return [(text[start:end], value) for start, end, value in number_spans(text)]
+
+
+def number_spans(text: str) -> list[tuple[int, int, float]]:
+    """:func:`number_mentions` with where each is written: ``(start, end, value)`` ("$1.6 billion" spans
+    "1.6 billion")."""
     out = []
     for m in _NUMBER.finditer(text):
         value = float(m.group(1).replace(",", ""))
         if m.group(2):
             value *= SCALES[m.group(2).lower()]
-        out.append((m.group(), value))
+        out.append((m.start(), m.end(), value))
     return out
 
 
