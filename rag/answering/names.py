@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections import Counter
 from functools import lru_cache
 
 import numpy as np
@@ -84,6 +85,9 @@ GOVERNMENT_SIMILARITY = 0.70
 # An adjective of nationality stands for the text's closest place name at NATIONALITY_SIMILARITY or more
 # ("Dutch" ~ "Netherlands" 0.78), where English morphology (demonym_of) cannot see it.
 NATIONALITY_SIMILARITY = 0.75
+# The text's most frequent names are the candidates: the actors an article is about are named often, and the first
+# answer of a process embeds at most this many names per article (cached after).
+ALIAS_CANDIDATES = 12
 
 
 class Aliases:
@@ -118,17 +122,18 @@ class Aliases:
             return (words[-1],) if contains(text, words[-1]) else ()
         if label not in COUNTRY_LABELS or len(words) > 3:
             return ()
-        others = [n for n in dict.fromkeys(capitalised_names(text) + _ACRONYM.findall(text)) if n != name]
+        if label != NATIONALITY_LABEL and self._city_margin([name])[name] <= CITY_MARGIN:
+            return ()  # only a city stands for a country: checked before the text's names are read
+        counts = Counter(n for n in capitalised_names(text) + _ACRONYM.findall(text) if n != name and len(n.split()) <= 3)
+        others = [n for n, _ in counts.most_common(ALIAS_CANDIDATES)]
         if not others:
             return ()
-        kinds = self._city_margin([name, *others])
         if label == NATIONALITY_LABEL:
             vecs = self.embed([name, *others])
             sims = vecs[1:] @ vecs[0]
             best = int(np.argmax(sims))
             return (others[best],) if sims[best] >= NATIONALITY_SIMILARITY else ()
-        if kinds[name] <= CITY_MARGIN:
-            return ()
+        kinds = self._city_margin(others)
         countries = [n for n in others if kinds[n] <= CITY_MARGIN]
         if not countries:
             return ()
