@@ -28,6 +28,8 @@ def policies(margins: list[float]) -> dict[str, dict]:
         out[f"reader only, margin {m:+g}"] = {"order": ("reader",), "margin": m}
         out[f"reader then typed, margin {m:+g}"] = {"order": ("reader", "typed"), "margin": m}
         out[f"typed then reader, margin {m:+g}"] = {"order": ("typed", "reader"), "margin": m}
+        out[f"reader one at a time then typed, margin {m:+g}"] = {"order": ("reader", "typed"), "margin": m,
+                                                                  "together": False}
     return out
 
 

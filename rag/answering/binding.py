@@ -14,6 +14,7 @@ A sentence that states nothing the check can read (no number, no year) is not ju
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -23,6 +24,7 @@ from rag.text.dates import years
 COUNTERS = frozenset({"unit", "piece", "item", "copy", "example", "instance"})
 """English nouns that count whatever the sentence is about ("600,000 units"): a number bound to one counts X when X
 is named in the same sentence."""
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _PARSER = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer")
 
 
@@ -48,9 +50,10 @@ def _parse(text: str):
 def asked(question: str, answer_type: str) -> Asked:
     """The bindings ``question`` (of answer type ``answer_type``, :func:`rag.answering.questions.answer_type`) asks
     for."""
-    doc = _parse(question)
     counted: tuple[str, ...] = ()
-    for tok in doc:
+    low = question.lower()
+    doc = _parse(question) if "how many" in low or (answer_type == "percent" and "share" in low) else None
+    for tok in doc or ():
         if tok.lower_ == "many" and tok.i > 0 and doc[tok.i - 1].lower_ == "how":
             counted = _counted_words(doc, tok.i + 1)
     year = None
@@ -59,7 +62,7 @@ def asked(question: str, answer_type: str) -> Asked:
         year = found[0] if len(found) == 1 else None
     share: tuple[str, ...] = ()
     if answer_type == "percent":
-        for tok in doc:
+        for tok in doc or ():
             if tok.lemma_.lower() == "share":
                 obj = next((g for c in tok.children if c.dep_ == "prep" and c.lower_ == "of"
                             for g in c.children if g.dep_ == "pobj"), None)
@@ -74,6 +77,13 @@ def unbound(ask: Asked, sentence: str) -> str | None:
     ``None`` when it does not, or cannot be judged."""
     if not ask:
         return None
+    if ask.year:
+        stated = years(sentence)
+        figures = [n for n in _NUMBER.findall(sentence) if n not in stated]
+        if stated and figures and ask.year not in stated:
+            return f"the closest sentences give a figure for another year than {ask.year}"
+    if not (ask.counted or ask.share_of):
+        return None  # the parse below is only needed for these
     doc = _parse(sentence)
     lemmas = {t.lemma_.lower() for t in doc} | {t.lower_ for t in doc}
     if ask.counted:
@@ -81,11 +91,6 @@ def unbound(ask: Asked, sentence: str) -> str | None:
         counted = set(ask.counted) | (COUNTERS if lemmas & set(ask.counted) else set())
         if numbers and not any(_binds(t, counted) for t in numbers):
             return f"the closest sentences give no number of {ask.counted[-1]}"
-    if ask.year:
-        stated = years(sentence)
-        figures = [t for t in doc if t.like_num and not _is_year(t)]
-        if stated and figures and ask.year not in stated:
-            return f"the closest sentences give a figure for another year than {ask.year}"
     if ask.share_of and not any(w in lemmas for w in ask.share_of):
         return f"the closest sentences give no share of {' '.join(ask.share_of)}"
     return None

@@ -88,6 +88,7 @@ NATIONALITY_SIMILARITY = 0.75
 # The text's most frequent names are the candidates: the actors an article is about are named often, and the first
 # answer of a process embeds at most this many names per article (cached after).
 ALIAS_CANDIDATES = 12
+MEMO_SIZE = 20000  # (name, label, text) judgements kept; sentences recur across questions
 
 
 class Aliases:
@@ -104,6 +105,7 @@ class Aliases:
     def __init__(self, embed):
         self.embed = embed
         self._kind: dict[str, float] = {}
+        self._memo: dict[tuple[str, str | None, str], tuple[str, ...]] = {}
 
     def _city_margin(self, names: list[str]) -> dict[str, float]:
         todo = [n for n in dict.fromkeys(names) if n not in self._kind]
@@ -117,6 +119,14 @@ class Aliases:
     def of(self, name: str, label: str | None, text: str) -> tuple[str, ...]:
         """Names in ``text`` that stand for ``name`` (whose spaCy label in the question is ``label``): empty when
         nothing does."""
+        key = (name, label, text)
+        if key not in self._memo:
+            if len(self._memo) >= MEMO_SIZE:
+                self._memo.clear()
+            self._memo[key] = self._of(name, label, text)
+        return self._memo[key]
+
+    def _of(self, name: str, label: str | None, text: str) -> tuple[str, ...]:
         words = name.split()
         if label == PERSON_LABEL and len(words) >= 2 and words[-1][:1].isupper():
             return (words[-1],) if contains(text, words[-1]) else ()

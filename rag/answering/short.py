@@ -34,15 +34,20 @@ chosen on the dev sets with ``bench/tune_short.py`` (-2 to +3 tried; -1 and -2 t
 ORDER = ("reader", "typed")
 """Which way is tried first; the other is the fallback (reader first: SQuAD dev F1 0.483 against 0.438 typed first and
 0.221 typed only; ``bench/tune_short.py``)."""
+TOGETHER = True
+"""Read the cited sentences together and take the best span (else one at a time, the first span that clears the
+margin)."""
 _EDGE = " \t\n,;:.!?\"'“”‘’()[]"
 
 
 def short_answer(info: QuestionInfo, citations: list[Citation], order: tuple[str, ...] = ORDER,
-                 margin: float = READER_MARGIN, model: Reader | None = None) -> ShortAnswer | None:
+                 margin: float = READER_MARGIN, model: Reader | None = None,
+                 together: bool = TOGETHER) -> ShortAnswer | None:
     """The short answer found in ``citations`` (in marker order), or ``None``. ``order``, ``margin`` and ``model`` are
     for measuring alternatives (``bench/tune_short.py``); the defaults are what ships."""
     for way in order:
-        found = (read_span(info, citations, margin, model) if way == "reader" else typed_entity(info, citations))
+        found = (read_span(info, citations, margin, model, together) if way == "reader"
+                 else typed_entity(info, citations))
         if found is not None:
             return found
     return None
@@ -58,31 +63,34 @@ def _is_asked(text: str, asked: list[str]) -> bool:
 
 
 def read_span(info: QuestionInfo, citations: list[Citation], margin: float = READER_MARGIN,
-              model: Reader | None = None) -> ShortAnswer | None:
-    """The reader's best span over the first :data:`READ_CITATIONS` citations, if it clears ``margin``."""
+              model: Reader | None = None, together: bool = TOGETHER) -> ShortAnswer | None:
+    """The reader's span in the first :data:`READ_CITATIONS` citations that clears ``margin``: the best of them read
+    together (``together``), or the first that has one, read one at a time (about 8 ms a sentence here)."""
     model = model or reader()
     cites = citations[:READ_CITATIONS]
     if model is None or not cites:
         return None
-    spans = model.read(info.text, [c.quote for c in cites])
+    groups = [cites] if together else [[c] for c in cites]
     asked = _asked(info)
-    best: tuple[float, Citation, int, int] | None = None
-    for cite, span in zip(cites, spans):
-        if span is None or span.margin < margin:
-            continue
-        start, end = span.start, span.end
-        while start < end and cite.quote[start] in _EDGE:
-            start += 1
-        while end > start and cite.quote[end - 1] in _EDGE:
-            end -= 1
-        if end <= start or _is_asked(cite.quote[start:end], asked):
-            continue
-        if best is None or span.margin > best[0]:
-            best = (span.margin, cite, start, end)
-    if best is None:
-        return None
-    _, cite, start, end = best
-    return ShortAnswer(cite.quote[start:end], cite.doc_id, cite.start + start, cite.start + end, cite.marker)
+    for group in groups:
+        spans = model.read(info.text, [c.quote for c in group])
+        best: tuple[float, Citation, int, int] | None = None
+        for cite, span in zip(group, spans):
+            if span is None or span.margin < margin:
+                continue
+            start, end = span.start, span.end
+            while start < end and cite.quote[start] in _EDGE:
+                start += 1
+            while end > start and cite.quote[end - 1] in _EDGE:
+                end -= 1
+            if end <= start or _is_asked(cite.quote[start:end], asked):
+                continue
+            if best is None or span.margin > best[0]:
+                best = (span.margin, cite, start, end)
+        if best is not None:
+            _, cite, start, end = best
+            return ShortAnswer(cite.quote[start:end], cite.doc_id, cite.start + start, cite.start + end, cite.marker)
+    return None
 
 
 def typed_entity(info: QuestionInfo, citations: list[Citation]) -> ShortAnswer | None:

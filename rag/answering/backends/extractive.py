@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -54,6 +55,12 @@ SOFT_TYPES = ("reason",)
 a check of connectives ("Buyers are turning the chip down as regulators push for local parts")."""
 SCORED_CANDIDATES = 3
 """Sentences (best first) read by the learned answer scorer (:mod:`rag.encoders.scorer`); 3 and 4 pick the same leads on dev."""
+
+
+@lru_cache(maxsize=1024)
+def _name_label(question: str, name: str) -> str | None:
+    """spaCy's label of ``name`` in ``question`` (``None`` when NER does not mark it)."""
+    return next((e.label for e in nlp.entities(question) if name in e.text or e.text in name), None)
 
 
 @dataclass
@@ -97,8 +104,7 @@ class Extractive:
         (:class:`rag.answering.names.Aliases`; spaCy's label of the name in the question decides which kind)."""
         if contains(text, name):
             return True
-        label = next((e.label for e in nlp.entities(info.text) if name in e.text or e.text in name), None)
-        return bool(self.aliases.of(name, label, text))
+        return bool(self.aliases.of(name, _name_label(info.text, name), text))
 
     def typed(self, c: Candidate, info: QuestionInfo) -> bool:
         """Whether ``c`` holds the expected answer type (spaCy NER, checked once per candidate)."""
