@@ -53,9 +53,10 @@ def asked(question: str, answer_type: str) -> Asked:
     counted: tuple[str, ...] = ()
     low = question.lower()
     doc = _parse(question) if "how many" in low or (answer_type == "percent" and "share" in low) else None
-    for tok in doc or ():
-        if tok.lower_ == "many" and tok.i > 0 and doc[tok.i - 1].lower_ == "how":
-            counted = _counted_words(doc, tok.i + 1)
+    if doc is not None:
+        for tok in doc:
+            if tok.lower_ == "many" and tok.i > 0 and doc[tok.i - 1].lower_ == "how":
+                counted = _counted_words(doc, tok.i + 1)
     year = None
     if answer_type != "date":
         found = years(question)

@@ -22,6 +22,7 @@ from functools import lru_cache
 import numpy as np
 
 from rag.answering.questions import demonym_of
+from rag.core.protocols import EmbedFn
 from rag.text.labels import COUNTRY_LABELS, NATIONALITY_LABEL, PERSON_LABEL
 from rag.text.words import capitalised_names, fold, name_words
 
@@ -102,7 +103,7 @@ class Aliases:
 
     Acronyms and their expansions are :func:`contains`'s own rule."""
 
-    def __init__(self, embed):
+    def __init__(self, embed: EmbedFn):
         self.embed = embed
         self._kind: dict[str, float] = {}
         self._memo: dict[tuple[str, str | None, str], tuple[str, ...]] = {}
