@@ -13,35 +13,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
-import re
+import shutil
 import sys
 import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SQUAD_DEV = ROOT / "bench" / "data" / "squad2-dev-4-articles.json"
-SQUAD_ARTICLES = ["Normans", "Steam_engine", "Harvard_University", "Warsaw"]  # = squad_eval.py's "dev" set
-
-
-def squad_corpus(work: Path, per_article: int = 100, seed: int = 0) -> list[dict]:
-    """The SQuAD dev articles as a Markdown corpus in ``work``, and the sampled questions (squad_eval.py's sample)."""
-    data = {a["title"]: a for a in json.loads(SQUAD_DEV.read_text(encoding="utf-8"))["data"]}
-    rng, questions = random.Random(seed), []
-    (work / "corpus").mkdir(parents=True)
-    for title in SQUAD_ARTICLES:
-        article = data[title]
-        slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
-        body = "\n\n".join(p["context"].strip() for p in article["paragraphs"])
-        (work / "corpus" / f"{slug}.md").write_text(
-            f"---\ntitle: '{title.replace('_', ' ')}'\nid: {slug}\n---\n\n{body}\n", encoding="utf-8")
-        qas = [q for p in article["paragraphs"] for q in p["qas"]]
-        pos = [q for q in qas if not q["is_impossible"]]
-        neg = [q for q in qas if q["is_impossible"]]
-        half = per_article // 2
-        questions += rng.sample(pos, min(len(pos), per_article - min(len(neg), half)))
-        questions += rng.sample(neg, min(len(neg), half))
-    return [{"id": q["id"], "question": q["question"]} for q in questions]
+sys.path.insert(0, str(ROOT / "bench"))
+from squad_eval import SETS, sample  # noqa: E402
 
 
 def record(a) -> dict:
@@ -60,10 +39,14 @@ def snapshot() -> dict[str, dict]:
             q = json.loads(line)
             if q.get("split", "dev") == "dev":
                 out[f"chipwar/{q['id']}"] = record(answer(q["question"], index_dir=index))
-        questions = squad_corpus(Path(tmp) / "squad")
-        build_index(Path(tmp) / "squad" / "corpus", Path(tmp) / "squad" / "index")
-        for q in questions:
-            out[f"squad-dev/{q['id']}"] = record(answer(q["question"], index_dir=Path(tmp) / "squad" / "index"))
+        squad, articles = SETS["dev"]
+        work, corpus, questions = sample(str(squad), articles, 100, 0)  # squad_eval.py's dev sample
+        try:
+            build_index(corpus, work / "index")
+            for q in questions:
+                out[f"squad-dev/{q['id']}"] = record(answer(q["question"], index_dir=work / "index"))
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
     return out
 
 

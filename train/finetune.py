@@ -91,13 +91,15 @@ def predict(model_dir: Path, rows: list[dict], max_length: int, batch: int = 32)
     return out
 
 
-def export_openvino(model_dir: Path, fp32_path: Path, xml_path: Path) -> None:
-    """Trace the saved model (logits output) to ONNX, then save it as OpenVINO IR with fp16 weights."""
+def export_openvino(model_dir: Path, fp32_path: Path, xml_path: Path, spans: bool = False) -> None:
+    """Trace the saved model to ONNX, then save it as OpenVINO IR with fp16 weights. Its one output ``logits`` is the
+    classifier's (batch, 1), or with ``spans`` a span model's start and end scores, (batch, tokens, 2)."""
     import openvino as ov
     import torch
-    from transformers import AutoModelForSequenceClassification
+    from transformers import AutoModelForQuestionAnswering, AutoModelForSequenceClassification
 
-    model = AutoModelForSequenceClassification.from_pretrained(model_dir, attn_implementation="eager").eval()
+    auto = AutoModelForQuestionAnswering if spans else AutoModelForSequenceClassification
+    model = auto.from_pretrained(model_dir, attn_implementation="eager").eval()
     ids = torch.full((2, 16), 1000, dtype=torch.long)
     mask = torch.ones_like(ids)
     mask[1, 9:] = 0  # a padded row, so the trace keeps the attention-mask path
@@ -109,12 +111,13 @@ def export_openvino(model_dir: Path, fp32_path: Path, xml_path: Path) -> None:
             self.inner = inner
 
         def forward(self, input_ids, attention_mask, token_type_ids):
-            return self.inner(input_ids=input_ids, attention_mask=attention_mask,
-                              token_type_ids=token_type_ids).logits
+            out = self.inner(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
+            return torch.stack([out.start_logits, out.end_logits], dim=-1) if spans else out.logits
 
+    axes = {0: "batch", 1: "tokens"} if spans else {0: "batch"}
     with torch.no_grad():
         torch.onnx.export(Logit(model), (ids, mask, torch.zeros_like(ids)), str(fp32_path), input_names=names,
                           output_names=["logits"], opset_version=17, dynamo=False,
-                          dynamic_axes={**{n: {0: "batch", 1: "tokens"} for n in names}, "logits": {0: "batch"}})
+                          dynamic_axes={**{n: {0: "batch", 1: "tokens"} for n in names}, "logits": axes})
     xml_path.parent.mkdir(parents=True, exist_ok=True)
     ov.save_model(ov.Core().read_model(str(fp32_path)), str(xml_path), compress_to_fp16=True)

@@ -228,35 +228,10 @@ def stage_train(args) -> None:
 
 def stage_export(args) -> None:
     """OpenVINO IR (fp16 weights) of the trained model into ``--out``, with its description."""
-    import openvino as ov
-    import torch
-    from transformers import AutoModelForQuestionAnswering
+    from finetune import export_openvino
 
-    work = Path(args.work)
-    model = AutoModelForQuestionAnswering.from_pretrained(work / "model", attn_implementation="eager").eval()
-    ids = torch.full((2, 16), 1000, dtype=torch.long)
-    mask = torch.ones_like(ids)
-    mask[1, 9:] = 0  # a padded row, so the trace keeps the attention-mask path
-    names = ["input_ids", "attention_mask", "token_type_ids"]
-
-    class Spans(torch.nn.Module):
-        def __init__(self, inner):
-            super().__init__()
-            self.inner = inner
-
-        def forward(self, input_ids, attention_mask, token_type_ids):
-            out = self.inner(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
-            return torch.stack([out.start_logits, out.end_logits], dim=-1)
-
-    onnx_path = work / "reader.fp32.onnx"
-    with torch.no_grad():
-        torch.onnx.export(Spans(model), (ids, mask, torch.zeros_like(ids)), str(onnx_path), input_names=names,
-                          output_names=["logits"], opset_version=17, dynamo=False,
-                          dynamic_axes={**{n: {0: "batch", 1: "tokens"} for n in names},
-                                        "logits": {0: "batch", 1: "tokens"}})
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    ov.save_model(ov.Core().read_model(str(onnx_path)), str(out / MODEL_NAME), compress_to_fp16=True)
+    work, out = Path(args.work), Path(args.out)
+    export_openvino(work / "model", work / "reader.fp32.onnx", out / MODEL_NAME, spans=True)
     (out / META_NAME).write_text(json.dumps({"name": NAME, "max_length": args.max_length}, indent=1))
     print(f"wrote {out / MODEL_NAME}")
 
@@ -335,6 +310,7 @@ that answer the question, or says the sentence does not answer it. Used for the 
   {m[gold_sentence_f1]} on the gold sentence; F1 {m[paragraph_f1]} for the best span of the whole paragraph; ROC AUC of
   the paragraph's best span-over-no-answer margin, answerable vs unanswerable, {m[null_auc_answerable_vs_unanswerable]}.
 - **Reproduce:** `python train/reader.py` (data, train, export, card).
+- **Licences:** the base weights (all-MiniLM-L6-v2) are Apache-2.0; SQuAD 2.0 is CC BY-SA 4.0 (Rajpurkar, Jia and Liang, 2018).
 - **Limits:** mostly trained on Wikipedia, one sentence at a time; its no-answer score is weak on SQuAD's adversarial
   unanswerable questions (see the AUC above), so the outcome is not decided by it.
 """
