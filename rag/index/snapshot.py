@@ -273,8 +273,10 @@ def read_snapshot(path: Path, full_check: bool = False) -> IndexSnapshot:
     with _reading(path / "chunks.jsonl"):
         chunks = [_chunk_from_row(r) for r in _read_jsonl(path / "chunks.jsonl")]
     milvus = (manifest.get("store") or {}).get("kind") == "milvus"
-    with _reading(path / "vectors.npy"):  # with Milvus the vectors are only read row by row: map, do not load
-        vectors = np.load(path / "vectors.npy", allow_pickle=False, mmap_mode="r" if milvus else None)
+    # The vector store keeps its own copy (FAISS flat or HNSW) or none in process (Milvus); the snapshot's array is
+    # read row by row (diversity, conflicts) or once to build a flat index: map the file, do not load a second copy
+    with _reading(path / "vectors.npy"):
+        vectors = np.load(path / "vectors.npy", allow_pickle=False, mmap_mode="r")
     if vectors.ndim != 2 or vectors.dtype != np.float32 or vectors.shape[0] != len(chunks):
         raise IndexCorruptError(path / "vectors.npy", f"shape {vectors.shape} does not fit {len(chunks)} chunks")
     # about 10 ms per 40k vectors; with Milvus they are mapped, not read, and only new vectors are checked (on embedding)

@@ -242,3 +242,31 @@ def test_rows_of_an_unfinished_build_are_invisible_and_cleaned_up(corpus_copy, t
     _build(corpus_copy, index, counting_embedder)  # the next build removes the leftovers before writing
     raw = _store(index).client.query(snap.dense.collection, filter='doc_id == "unfinished"', output_fields=["id"])
     assert raw == [] and load_index(index).manifest["store"]["generation"] == g + 1
+
+
+def test_snapshots_map_their_vectors_and_an_hnsw_one_updates(corpus_copy, tmp_path, counting_embedder):
+    """FAISS keeps its own copy of the vectors (flat, or HNSW above the exact-search limit): the snapshot maps
+    vectors.npy instead of loading a second copy; HNSW searches like the flat index, and an incremental build (which
+    reads the mapped rows) still works."""
+    import numpy as np
+
+    def build(index, kind):
+        return build_index(corpus_copy, index, embedder=counting_embedder, dense_kind=kind,
+                           chunker=ChunkerSettings(max_model_tokens=254))
+
+    build(tmp_path / "flat", "flat")
+    build(tmp_path / "hnsw", "hnsw")
+    flat, hnsw = load_index(tmp_path / "flat"), load_index(tmp_path / "hnsw")
+    assert hnsw.manifest["dense"]["kind"] == "hnsw" and flat.manifest["dense"]["kind"] == "flat"
+    assert isinstance(hnsw.vectors, np.memmap) and isinstance(flat.vectors, np.memmap)
+    assert np.array_equal(np.asarray(hnsw.vectors), flat.vectors)
+    query = flat.vectors[3]
+    assert hnsw.dense.search(query, 3)[0][0] == flat.dense.search(query, 3)[0][0] == flat.chunks[3].id
+    doc = sorted(corpus_copy.glob("*.md"))[0]
+    doc.write_text(doc.read_text(encoding="utf-8") + "\n\nA new closing paragraph about wafer supply.\n",
+                   encoding="utf-8")
+    counting_embedder.embedded.clear()
+    report = build(tmp_path / "hnsw", "hnsw")
+    again = load_index(tmp_path / "hnsw")
+    assert 0 < report.chunks_embedded < report.chunks_total and again.dense.count() == len(again.chunks)
+    again.verify(full=True)
