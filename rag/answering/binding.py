@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from rag.text import nlp
-from rag.text.dates import years
+from rag.text.dates import year_mentions, years
 
 COUNTERS = frozenset({"unit", "piece", "item", "copy", "example", "instance"})
 """English nouns that count whatever the sentence is about ("600,000 units"): a number bound to one counts X when X
@@ -122,3 +122,24 @@ def _binds(number, nouns: set[str]) -> bool:
         head = head.head
     phrase = {t.lemma_.lower() for t in head.subtree} | {head.lemma_.lower()}
     return bool(phrase & nouns)
+
+
+def fits_year(ask: Asked, sentence: str, start: int, end: int) -> bool:
+    """Whether the value at ``start:end`` of ``sentence`` is the one stated for the asked year: where the sentence
+    states the asked year and another, the year written nearest the value must be the asked one ("output of 600,000
+    units in 2025, and 1.6 million in 2026": 1.6 million for 2026); a sentence that states only other years has no
+    value for it. True when no year is asked or the sentence states none."""
+    if not ask.year:
+        return True
+    mentions = year_mentions(sentence)
+    if not mentions:
+        return True
+    if ask.year not in {y for _, y in mentions}:
+        return False  # the sentence's figures are for other years (as :func:`unbound` reads the lead)
+    if len({y for _, y in mentions}) < 2:
+        return True
+    outside = [(p, y) for p, y in mentions if not start <= p < end]
+    if not outside:
+        return True
+    nearest = min(outside, key=lambda m: start - m[0] if m[0] < start else m[0] - end)
+    return nearest[1] == ask.year

@@ -11,13 +11,16 @@ Two readers of the cited sentences, tried in the order :data:`ORDER` (chosen on 
   question's own names ("Who leads ASML?" is not answered by "ASML"); among several, the one nearest to the
   question's words in the sentence.
 
-None when neither finds one: the cited sentences are the answer.
+A question about a year ("How many … in 2026?") takes the value written nearest that year where the sentence states
+several (:func:`rag.answering.binding.fits_year`). None when neither finds one: the cited sentences are the answer.
 """
 
 from __future__ import annotations
 
 import re
 
+from rag.answering import binding
+from rag.answering.binding import fits_year
 from rag.answering.questions import QuestionInfo
 from rag.core.types import Citation, ShortAnswer
 from rag.encoders.reader import Reader, reader
@@ -48,9 +51,17 @@ def short_answer(info: QuestionInfo, citations: list[Citation], order: tuple[str
     for way in order:
         found = (read_span(info, citations, margin, model, together) if way == "reader"
                  else typed_entity(info, citations))
+        if found is not None and not _for_the_year(info, citations, found):
+            found = None
         if found is not None:
             return found
     return None
+
+
+def _for_the_year(info: QuestionInfo, citations: list[Citation], found: ShortAnswer) -> bool:
+    """A value asked "in YEAR" is the one written nearest that year (:func:`rag.answering.binding.fits_year`)."""
+    cite = next(c for c in citations if c.marker == found.marker and c.start <= found.start < c.end)
+    return fits_year(binding.asked(info.text, info.answer_type), cite.quote, found.start - cite.start, found.end - cite.start)
 
 
 def _asked(info: QuestionInfo) -> list[str]:
@@ -98,10 +109,11 @@ def typed_entity(info: QuestionInfo, citations: list[Citation]) -> ShortAnswer |
     labels = ANSWER_TYPE_LABELS.get(info.answer_type)
     if not labels:
         return None
-    asked = _asked(info)
+    asked, ask = _asked(info), binding.asked(info.text, info.answer_type)
     terms = [t for t in info.terms if len(t) > 2]
     for cite in citations:
-        found = [e for e in nlp.entities(cite.quote) if e.label in labels and not _is_asked(e.text, asked)]
+        found = [e for e in nlp.entities(cite.quote) if e.label in labels and not _is_asked(e.text, asked)
+                 and fits_year(ask, cite.quote, e.start, e.end)]
         if found:
             best = min(found, key=lambda e: (_distance(cite.quote, e, terms), e.start))
             return ShortAnswer(best.text, cite.doc_id, cite.start + best.start, cite.start + best.end, cite.marker)

@@ -33,6 +33,11 @@ def years(text: str) -> list[str]:
     return _YEAR.findall(text)
 
 
+def year_mentions(text: str) -> list[tuple[int, str]]:
+    """Each year written in ``text`` with its character offset (:func:`years`, with positions)."""
+    return [(m.start(), m.group()) for m in _YEAR.finditer(text)]
+
+
 def states_year(text: str) -> bool:
     """Whether ``text`` writes a year 1000-2099 ("in 1066", "by 2030")."""
     return bool(_ANY_YEAR.search(text))

@@ -30,3 +30,18 @@ def test_a_share_needs_its_market():
     q = "What share of the global DRAM market does CXMT hold?"
     assert "no share of dram" in check(q, "CXMT holds about 5% of the NAND market.")
     assert check(q, "CXMT's DRAM market share reached 5%.") is None
+
+
+def test_the_value_for_the_asked_year_is_the_one_written_nearest_it():
+    from rag.answering.binding import fits_year
+
+    sentence = "Output doubled to about 600,000 units in 2025, with plans for as many as 1.6 million dies in 2026."
+    ask = asked("How many dies will Huawei produce in 2026?", "number")
+    first, second = sentence.index("600,000"), sentence.index("1.6 million")
+    assert not fits_year(ask, sentence, first, first + 7)
+    assert fits_year(ask, sentence, second, second + 11)
+    # the asked year alone, no year, or none asked: nothing to choose between; only other years: not the value
+    assert fits_year(ask, "Output reached 1.6 million dies in 2026.", 15, 26)
+    assert fits_year(ask, "Output reached 1.6 million dies.", 15, 26)
+    assert not fits_year(ask, "Output reached 1.6 million dies in 2024.", 15, 26)
+    assert fits_year(asked("How many dies will Huawei produce?", "number"), sentence, first, first + 7)

@@ -45,3 +45,10 @@ def test_the_typed_entity_is_the_fallback():
     info = analyse("In which year was the company founded?")
     short = short_answer(info, [FOUNDED], margin=100.0)  # a margin no span clears: the typed entity answers
     assert short is not None and short.text == "1968"
+
+
+def test_a_year_picks_the_value_written_for_it():
+    doc = "Halifax Transit carried 24 million trips in 2023, up from 19 million trips in 2022."
+    cite = Citation(1, "t", "T", "t.md", doc, 0, len(doc), "t#0")
+    assert short_answer(analyse("How many trips did Halifax Transit carry in 2022?"), [cite]).text == "19 million"
+    assert short_answer(analyse("How many trips did Halifax Transit carry in 2023?"), [cite]).text == "24 million"
