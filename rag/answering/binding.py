@@ -41,12 +41,13 @@ class Asked:
         return bool(self.counted or self.year or self.share_of)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)  # spaCy Docs of questions and lead sentences (tens of KB each): kept small
 def _parse(text: str):
     pipe = nlp.pipeline()
     return next(pipe.pipe([text], disable=[n for n in pipe.pipe_names if n not in _PARSER]))
 
 
+@lru_cache(maxsize=1024)
 def asked(question: str, answer_type: str) -> Asked:
     """The bindings ``question`` (of answer type ``answer_type``, :func:`rag.answering.questions.answer_type`) asks
     for."""

@@ -61,7 +61,8 @@ def short_answer(info: QuestionInfo, citations: list[Citation], order: tuple[str
 def _for_the_year(info: QuestionInfo, citations: list[Citation], found: ShortAnswer) -> bool:
     """A value asked "in YEAR" is the one written nearest that year (:func:`rag.answering.binding.fits_year`)."""
     cite = next(c for c in citations if c.marker == found.marker and c.start <= found.start < c.end)
-    return fits_year(binding.asked(info.text, info.answer_type), cite.quote, found.start - cite.start, found.end - cite.start)
+    start, end = found.start - cite.start, found.end - cite.start
+    return fits_year(binding.asked(info.text, info.answer_type), cite.quote, start, end)
 
 
 def _asked(info: QuestionInfo) -> list[str]:

@@ -48,10 +48,7 @@ class Reader(CrossEncoder):
         before, after = before or [""] * n, after or [""] * n
         pairs = [pair(question, s, b, a) for s, b, a in zip(sentences, before, after)]
         encs = self._tok.encode_batch(pairs)
-        feeds = {"input_ids": np.array([e.ids for e in encs], dtype=np.int64),
-                 "attention_mask": np.array([e.attention_mask for e in encs], dtype=np.int64),
-                 "token_type_ids": np.array([e.type_ids for e in encs], dtype=np.int64)}
-        logits = self.infer(feeds)
+        logits = self.infer(self.arrays(encs))
         return [self._best(enc, logits[k], sentence) for k, (enc, sentence) in enumerate(zip(encs, sentences))]
 
     @staticmethod

@@ -81,7 +81,11 @@ class CrossEncoder:
 
     def feeds(self, pairs: list[tuple[str, str]]) -> dict[str, np.ndarray]:
         """Model inputs for (a, b) pairs."""
-        encs = self._tok.encode_batch(pairs)
+        return self.arrays(self._tok.encode_batch(pairs))
+
+    @staticmethod
+    def arrays(encs: list) -> dict[str, np.ndarray]:
+        """Model inputs for tokenizer encodings (padded to one length)."""
         return {"input_ids": np.array([e.ids for e in encs], dtype=np.int64),
                 "attention_mask": np.array([e.attention_mask for e in encs], dtype=np.int64),
                 "token_type_ids": np.array([e.type_ids for e in encs], dtype=np.int64)}
