@@ -15,6 +15,7 @@ import re
 from rag.answering.backends.base import Draft, Prepared
 from rag.answering.backends.registry import backend_for
 from rag.answering.conversation import check_history, resolve
+from rag.answering.names import contains
 from rag.answering.questions import analyse
 from rag.answering.short import short_answer
 from rag.core.activity import answering as answer_in_progress
@@ -24,7 +25,7 @@ from rag.core.timing import StageTimer
 from rag.core.types import Answer, Citation, Conflict, Document, RetrievedChunk, SentenceSupport
 from rag.encoders.cache import vector_cache
 from rag.index.snapshot import IndexSnapshot, load_index
-from rag.retrieval.hybrid import fusion_from, hybrid_search
+from rag.retrieval.hybrid import FusionSettings, fusion_from, hybrid_search
 from rag.text.casing import corpus_casing, needs_case, restore_case
 from rag.trust.conflicts import with_conflicts
 from rag.trust.verify import Verified, Verifier
@@ -87,12 +88,38 @@ def prepare(question: str, history: list[dict] | None, snapshot: IndexSnapshot, 
     fusion = fusion_from(settings)
     passages = hybrid_search(snapshot, query, k, fusion, qvec=qvec)
     info = analyse(question)
+    passages = _with_named_passage(passages, info.entities, snapshot, query, fusion, qvec, k)
     extra: tuple[str, ...] = ()
     if query != question:  # a follow-up: names come from the earlier turn
         extra = tuple(e for e in analyse(query).entities if e not in info.entities)
         if not info.entities:
             info = dataclasses.replace(info, text=query)
     return Prepared(query, qvec, passages, info, extra, question)
+
+
+NAMED_DEPTH = 4
+"""How deep (times ``k``) :func:`_with_named_passage` looks for a passage whose article names every name."""
+
+
+def _with_named_passage(passages: list[RetrievedChunk], names: tuple[str, ...], snapshot: IndexSnapshot, query: str,
+                        fusion: FusionSettings, qvec, k: int) -> list[RetrievedChunk]:
+    """When no retrieved passage's article mentions every name of the question, the best passage of the next
+    ``(NAMED_DEPTH - 1) * k`` whose article does takes the last place: a rare name that BM25 ranks first can fall out
+    of the fused top ``k`` behind passages that share the question's other words, and the answer would then be "not
+    found" for its names ("What did <a chief executive named once> say about <a country named everywhere>?")."""
+    if not names or not passages:
+        return passages
+    docs = snapshot.documents
+
+    def names_all(p: RetrievedChunk) -> bool:
+        text = f"{p.chunk.title}\n{docs[p.chunk.doc_id].text}"
+        return all(contains(text, n) for n in names)
+
+    if any(names_all(p) for p in passages):
+        return passages
+    wider = hybrid_search(snapshot, query, k * NAMED_DEPTH, fusion, qvec=qvec)
+    named = next((p for p in wider[len(passages):] if names_all(p)), None)
+    return passages[:-1] + [named] if named is not None else passages
 
 
 def _verify(draft: Draft, passages: list[RetrievedChunk], snapshot: IndexSnapshot,

@@ -105,6 +105,19 @@ def test_follow_up_resolves_that_to_the_earlier_subject(real_index):
     assert a.status != "not_found" and "October 9, 2025" in a.text
 
 
+def test_a_rare_name_brings_its_article_into_the_passages(real_index):
+    """"Fouquet" is named in one article, once; "China" in every passage the fused search ranks first. Without the
+    named passage (rag.answering.pipeline._with_named_passage) the answer was "not found" for its names."""
+    from rag.index.snapshot import load_index
+    from rag.retrieval.hybrid import hybrid_search
+
+    question = "What did Fouquet say about China?"
+    first = hybrid_search(load_index(real_index), question, 5)
+    assert not any("Fouquet" in p.chunk.text for p in first)  # what made this case: the fused top 5 lack him
+    a = answer(question, index_dir=real_index)
+    assert a.status != "not_found" and any("Fouquet" in c.quote for c in a.citations)
+
+
 def test_list_gathers_items_from_the_adjacent_sentence(real_index):
     a = answer("Who operates the three new state-backed AI chip plants in Shenzhen?", index_dir=real_index)
     assert a.status != "not_found"
