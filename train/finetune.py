@@ -55,15 +55,9 @@ def finetune(rows: list[dict], out: Path, *, epochs: int, batch: int, lr: float,
             with torch.autocast("cpu", dtype=torch.bfloat16):
                 logits = model(**enc).logits.squeeze(-1)
             loss = loss_fn(logits.float(), labels)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            sched.step()
-            opt.zero_grad()
+            optimise(model, opt, sched, loss)
             step += 1
-            if step % 50 == 0 or step == steps:
-                print(f"epoch {epoch + 1} step {step}/{steps} loss {loss.item():.4f} "
-                      f"{step * batch / (time.time() - started):.1f} pairs/s", flush=True)
+            report(epoch, step, steps, loss, step * batch, started, "pairs")
     out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out)
     tok.save_pretrained(out)
@@ -72,6 +66,24 @@ def finetune(rows: list[dict], out: Path, *, epochs: int, batch: int, lr: float,
             "transformers": transformers.__version__, "python": platform.python_version()}
     (out / "train.json").write_text(json.dumps(info, indent=1))
     return info
+
+
+def optimise(model, opt, sched, loss) -> None:
+    """One optimiser step on ``loss``: backward, gradients clipped to norm 1, AdamW and schedule steps."""
+    import torch
+
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    opt.step()
+    sched.step()
+    opt.zero_grad()
+
+
+def report(epoch: int, step: int, steps: int, loss, seen: int, started: float, unit: str) -> None:
+    """A progress line every 50 steps and at the last."""
+    if step % 50 == 0 or step == steps:
+        print(f"epoch {epoch + 1} step {step}/{steps} loss {loss.item():.4f} "
+              f"{seen / (time.time() - started):.1f} {unit}/s", flush=True)
 
 
 def predict(model_dir: Path, rows: list[dict], max_length: int, batch: int = 32) -> list[float]:

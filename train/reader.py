@@ -174,6 +174,8 @@ def stage_train(args) -> None:
     import transformers
     from transformers import AutoModelForQuestionAnswering, AutoTokenizer, get_linear_schedule_with_warmup
 
+    from finetune import optimise, report
+
     from rag.encoders.export import source_model_dir
 
     transformers.logging.set_verbosity_error()
@@ -207,15 +209,9 @@ def stage_train(args) -> None:
                 out = model(**enc)
             loss = (loss_fn(out.start_logits.float(), torch.tensor([p[0] for p in pos]))
                     + loss_fn(out.end_logits.float(), torch.tensor([p[1] for p in pos]))) / 2
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            sched.step()
-            opt.zero_grad()
+            optimise(model, opt, sched, loss)
             step += 1
-            if step % 50 == 0 or step == steps:
-                print(f"epoch {epoch + 1} step {step}/{steps} loss {loss.item():.4f} "
-                      f"{step * args.batch / (time.time() - started):.1f} examples/s", flush=True)
+            report(epoch, step, steps, loss, step * args.batch, started, "examples")
     out_dir = work / "model"
     model.save_pretrained(out_dir)
     tok.save_pretrained(out_dir)
