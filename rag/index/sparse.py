@@ -4,23 +4,12 @@ from __future__ import annotations
 
 import json
 import math
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from rag.core.imports import blocked_imports
-from rag.text.words import BM25_SPLITTER, bm25_stopwords, bm25_words
-
-
-@lru_cache(maxsize=1)
-def _stemmer():
-    """PyStemmer's English Snowball stemmer when installed (it is a core dependency), else no stemming."""
-    try:
-        import Stemmer
-    except ImportError:
-        return None
-    return Stemmer.Stemmer("english")
+from rag.text.words import BM25_SPLITTER, bm25_stopwords, bm25_words, stemmer
 
 
 class BM25Index:
@@ -36,14 +25,14 @@ class BM25Index:
 
         self.k1, self.b = k1, b
         self.tokenizer = bm25s.tokenization.Tokenizer(splitter=BM25_SPLITTER, stopwords=bm25_stopwords(),
-                                                      stemmer=_stemmer())
+                                                      stemmer=stemmer())
         self.model = bm25s.BM25(k1=k1, b=b)
         self._stopwords = frozenset(self.tokenizer.stopwords)
         self.size = 0
 
     @property
     def params(self) -> dict:
-        return {"k1": self.k1, "b": self.b, "stemmer": "snowball-english" if _stemmer() else None, "splitter": BM25_SPLITTER}
+        return {"k1": self.k1, "b": self.b, "stemmer": "snowball-english" if stemmer() else None, "splitter": BM25_SPLITTER}
 
     def index(self, texts: list[str]) -> BM25Index:
         tokens = self.tokenizer.tokenize(texts, show_progress=False, return_as="tuple")

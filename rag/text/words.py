@@ -174,3 +174,20 @@ def capitalised_names(text: str) -> list[str]:
             continue
         out.append(m.group())
     return out
+
+
+@lru_cache(maxsize=1)
+def stemmer():
+    """PyStemmer's English Snowball stemmer when installed (it is a core dependency), else ``None``: the one stemmer
+    of BM25 (:mod:`rag.index.sparse`) and of the verifier's role checks (:func:`stem`)."""
+    try:
+        import Stemmer
+    except ImportError:  # pragma: no cover - PyStemmer is a core dependency
+        return None
+    return Stemmer.Stemmer("english")
+
+
+def stem(word: str) -> str:
+    """The Snowball stem of ``word`` ("required" -> "requir"); the word itself without PyStemmer."""
+    snowball = stemmer()
+    return snowball.stemWord(word) if snowball is not None else word

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from rag.text.numbers import number_spans, same_value
-from rag.text.words import CLAIM_STOP_WORDS
+from rag.text.words import CLAIM_STOP_WORDS, stem
 
 # --- tokens --------------------------------------------------------------------------------------------------------
 
@@ -61,20 +61,6 @@ class Tok:
 
 
 @lru_cache(maxsize=8192)
-def stem(word: str) -> str:
-    """The Snowball stem of ``word`` ("required" -> "requir"); the word itself without PyStemmer."""
-    try:
-        import Stemmer
-    except ImportError:  # pragma: no cover - PyStemmer is a core dependency
-        return word
-    return _stemmer(Stemmer).stemWord(word)
-
-
-@lru_cache(maxsize=1)
-def _stemmer(module):
-    return module.Stemmer("english")
-
-
 def tokens(text: str) -> list[Tok]:
     """Words, numbers and clause punctuation of ``text``; a number with its scale word is one token ("1.6 million")."""
     text = text.replace("’", "'")

@@ -40,10 +40,10 @@ from rag.core.types import Chunk, RetrievedChunk
 from rag.encoders.scorer import CrossEncoder
 from rag.text.labels import NAME_LABELS
 from rag.text.numbers import number_mentions, number_values, same_value
-from rag.text.words import CLAIM_STOP_WORDS, claim_tokens
+from rag.text.words import CLAIM_STOP_WORDS, claim_tokens, stem
 from rag.text.words import capitalised_names as cap_names
 from rag.trust.drafts import DraftSentence
-from rag.trust.roles import DOWN, UP, reversed_direction, role_conflict, stem
+from rag.trust.roles import DOWN, UP, reversed_direction, role_conflict
 
 SUPPORT_THRESHOLD = 0.6
 VERBATIM = "verbatim quote"
