@@ -125,6 +125,30 @@ def without_answer(sentence: str, start: int, answer: str) -> str | None:
     return re.sub(r"\s+([,.;:!?)])", r"\1", cut).strip()
 
 
+def entity_pool(docs) -> dict[str, set[str]]:
+    """The named entities of an article's questions by spaCy label (:data:`SWAP_LABELS`): what a swap draws from."""
+    pool: dict[str, set[str]] = {}
+    for doc in docs:
+        for ent in doc.ents:
+            if ent.label_ in SWAP_LABELS:
+                pool.setdefault(ent.label_, set()).add(ent.text)
+    return pool
+
+
+def swap_entity(question: str, doc, pool: dict[str, set[str]], text: str, rng: random.Random,
+                rate: float) -> str | None:
+    """At ``rate``, ``question`` with one of its entities (spaCy ``doc``) replaced by another of the same label from
+    ``pool`` that ``text`` (lower case) does not contain; ``None`` when not drawn or nothing fits."""
+    ents = [e for e in doc.ents if e.label_ in SWAP_LABELS]
+    if not ents or rng.random() >= rate:
+        return None
+    ent = rng.choice(ents)
+    choices = sorted(x for x in pool.get(ent.label_, ()) if x.lower() not in text and x.lower() != ent.text.lower())
+    if not choices:
+        return None
+    return question[: ent.start_char] + rng.choice(choices) + question[ent.end_char :]
+
+
 def build_pairs(titles: list[str], data: dict, rng: random.Random, swap_rate: float = 0.35,
                 other_rate: float = 0.15, removed_rate: float = 0.0, neighbour_rate: float = 0.0) -> list[dict]:
     from rag.text.nlp import not_ner, pipeline
@@ -138,11 +162,7 @@ def build_pairs(titles: list[str], data: dict, rng: random.Random, swap_rate: fl
         paras = parsed[title]
         qas = [(p, q) for p in paras for q in p["qas"]]
         q_docs = list(nlp.pipe([q["question"] for _, q in qas], batch_size=64, disable=not_ner()))
-        pool: dict[str, list[str]] = {}
-        for doc in q_docs:
-            for ent in doc.ents:
-                if ent.label_ in SWAP_LABELS:
-                    pool.setdefault(ent.label_, []).append(ent.text)
+        pool = entity_pool(q_docs)
         others = [t for t in titles if t != title]
         for (p, q), doc in zip(qas, q_docs):
             sents, spans, question = p["sents"], p["spans"], q["question"]
@@ -157,14 +177,9 @@ def build_pairs(titles: list[str], data: dict, rng: random.Random, swap_rate: fl
                 out.append(example(question, sents, i, 1, "answer", title))
                 for j in by_overlap(question, sents, {i - 1, i, i + 1})[:2]:
                     out.append(example(question, sents, j, 0, "paragraph", title))
-                ents = [e for e in doc.ents if e.label_ in SWAP_LABELS]
-                if ents and rng.random() < swap_rate:
-                    ent = rng.choice(ents)
-                    choices = [x for x in set(pool.get(ent.label_, [])) if x.lower() not in window
-                               and x.lower() != ent.text.lower()]
-                    if choices:
-                        swapped = question[: ent.start_char] + rng.choice(sorted(choices)) + question[ent.end_char :]
-                        out.append(example(swapped, sents, i, 0, "entity-swap", title))
+                swapped = swap_entity(question, doc, pool, window, rng, swap_rate)
+                if swapped:
+                    out.append(example(swapped, sents, i, 0, "entity-swap", title))
                 if neighbour_rng.random() < neighbour_rate:
                     near = [j for j in (i - 1, i + 1) if 0 <= j < len(sents)
                             and answer["text"].lower() not in sents[j].lower()]

@@ -41,12 +41,15 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "train"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from answer_scorer import EXTRA, HELD_OUT, SEED, SQUAD, SWAP_LABELS, TUNING, by_overlap, paragraphs, sentence_at  # noqa: E402
+from answer_scorer import (  # noqa: E402
+    EXTRA, HELD_OUT, SEED, SQUAD, TUNING, by_overlap, entity_pool, paragraphs, sentence_at, swap_entity)
 
 from rag.encoders.reader import META_NAME, MODEL_DIR, MODEL_NAME  # noqa: E402
 from rag.encoders.scorer import pair  # noqa: E402
 
 NAME = "minilm-l6-reader-v1"
+SWAP_RATE = 0.35
+"""Share of answerable questions that also get an entity-swapped, no-answer example (as the answer scorer's)."""
 QA = ROOT / "tests" / "data" / "qa.jsonl"
 
 
@@ -74,11 +77,7 @@ def squad_examples(titles: list[str], data: dict, rng: random.Random) -> list[di
         paras = paragraphs(data[title])
         qas = [(p, q) for p in paras for q in p["qas"]]
         docs = list(nlp.pipe([q["question"] for _, q in qas], batch_size=64, disable=not_ner()))
-        pool: dict[str, set[str]] = {}
-        for doc in docs:
-            for ent in doc.ents:
-                if ent.label_ in SWAP_LABELS:
-                    pool.setdefault(ent.label_, set()).add(ent.text)
+        pool = entity_pool(docs)
         for (p, q), doc in zip(qas, docs):
             sents, spans, question = p["sents"], p["spans"], q["question"]
             if not sents:
@@ -93,14 +92,9 @@ def squad_examples(titles: list[str], data: dict, rng: random.Random) -> list[di
                 others = [j for j in by_overlap(question, sents, {i}) if ans["text"].lower() not in sents[j].lower()]
                 for j in others[:1]:
                     out.append(span_example(question, sents, j, None, "", "paragraph", rng))
-                ents = [e for e in doc.ents if e.label_ in SWAP_LABELS]
-                if ents and rng.random() < 0.35:
-                    ent = rng.choice(ents)
-                    choices = sorted(x for x in pool.get(ent.label_, ()) if x.lower() not in sents[i].lower()
-                                     and x.lower() != ent.text.lower())
-                    if choices:
-                        swapped = question[: ent.start_char] + rng.choice(choices) + question[ent.end_char :]
-                        out.append(span_example(swapped, sents, i, None, "", "entity-swap", rng))
+                swapped = swap_entity(question, doc, pool, sents[i].lower(), rng, SWAP_RATE)
+                if swapped:
+                    out.append(span_example(swapped, sents, i, None, "", "entity-swap", rng))
             else:
                 plausible = (q.get("plausible_answers") or [{}])[0]
                 i = sentence_at(spans, plausible.get("answer_start", -1)) if plausible else None
