@@ -6,7 +6,9 @@ All records are frozen dataclasses: stages derive new records with ``dataclasses
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,9 +16,33 @@ from rag.core.anchor_ids import make_anchor
 from rag.core.display import human_date, short
 
 
+@functools.lru_cache(maxsize=None)
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
+
+
+_LEAVES = (str, int, float, bool, type(None))
+
+
+def _plain(value: Any) -> Any:
+    """``dataclasses.asdict``'s conversion, without its deep copies of immutable leaves (a snapshot writes every
+    document and chunk through it: 8.9 of a 100k-chunk rebuild's 62 s went to ``asdict``)."""
+    if isinstance(value, _LEAVES):
+        return value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {name: _plain(getattr(value, name)) for name in _field_names(type(value))}
+    if isinstance(value, tuple) and hasattr(value, "_fields"):  # a named tuple keeps its type, as in asdict
+        return type(value)(*[_plain(v) for v in value])
+    if isinstance(value, (list, tuple)):
+        return type(value)(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return {_plain(k): _plain(v) for k, v in value.items()}
+    return copy.deepcopy(value)
+
+
 class _Record:
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)  # type: ignore[call-overload]
+        return _plain(self)
 
 
 @dataclass(frozen=True)
@@ -223,7 +249,7 @@ class Answer(_Record):
     and the question asks for one of those (:mod:`rag.answering.short`); else ``None``."""
 
     def to_dict(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
+        data = _plain(self)
         for passage, raw in zip(self.passages, data["passages"]):
             raw.update(text=passage.text, doc_id=passage.doc_id, title=passage.title, source=passage.source)
         return data

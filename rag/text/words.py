@@ -32,6 +32,8 @@ from functools import lru_cache
 def fold(text: str) -> str:
     """``text`` with accents removed ("Beyoncé" -> "Beyonce"): names match whether or not they are written with them.
     Letters without a plain form ("ł", "ø") are kept."""
+    if text.isascii():  # NFKD leaves ASCII as it is: most text, at no cost (whole articles are folded per answer)
+        return text
     return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
 
 
