@@ -1,9 +1,10 @@
 """Cost as the corpus grows: build, incremental rebuild, search, answer, first answer, disk and memory, from about a
-thousand to about a hundred thousand chunks, on FAISS (the default store) and on Milvus Lite.
+thousand to about a million chunks, on FAISS (the default store) and on Milvus Lite (up to ``--milvus-max``).
 
-    python bench/scale.py --vectors-from INDEX                       # 1k, 10k, 100k chunks on faiss and milvus
+    python bench/scale.py --vectors-from INDEX                       # 1k, 10k, 100k, 1M chunks (about 1.5 h on 2 cores)
     python bench/scale.py --vectors-from INDEX --sizes 1000,10000 --stores faiss
     python bench/scale.py --plot docs/scale.json                     # redraw docs/scale.png and the table from a run
+    python bench/scale.py --plot a.json b.json --out docs/scale.json # one table and figure from runs of several sizes
     python bench/scale.py --plot docs/scale.json --serve-rounds 2    # time the serving figures twice more first
 
 **Text.** SciFact's 5,183 abstracts (public BEIR data, ``$BENCH_DATA/scifact``) as .txt files, as in
@@ -55,6 +56,10 @@ COPY = re.compile(r"\[r(\d+)\] ")
 COPY_NOISE = 0.012
 """Standard deviation of the noise added to a copy's chunk vector per dimension (cosine to the original about 0.95)."""
 SEARCHES, ANSWERS = 200, 100
+MILVUS_MAX = 100_000
+"""Milvus Lite searches by brute force (README, Scaling): about 1.4 s a query at a million vectors
+(``bench/stores.py``), so the 300 searches and answers of a serving run would take several minutes there and only
+restate that figure; larger corpora belong on a Milvus server."""
 SERVED = ("first_answer_s", "search_p50_ms", "search_p95_ms", "answer_p50_ms", "answer_p95_ms", "retrieve_p50_ms",
           "generate_p50_ms", "verify_p50_ms", "conflicts_p50_ms", "serve_peak_rss_mb")
 FIGURES = [("full_build_s_estimate", "full build, s (estimated: vectors reused)"),
@@ -392,18 +397,20 @@ def markdown(rows: list[dict]) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--sizes", default="1000,10000,100000", help="comma-separated chunk counts (about)")
+    ap.add_argument("--sizes", default="1000,10000,100000,1000000", help="comma-separated chunk counts (about)")
     ap.add_argument("--stores", default="faiss,milvus")
+    ap.add_argument("--milvus-max", type=int, default=MILVUS_MAX,
+                    help="largest size run on Milvus Lite [default: %(default)s; see MILVUS_MAX]")
     ap.add_argument("--vectors-from", type=Path, help="an index of the SciFact corpus to take vectors from")
     ap.add_argument("--out", type=Path, help="where the rows go [default: bench/results/scale.json; with --plot, that file]")
     ap.add_argument("--png", type=Path, default=ROOT / "docs" / "scale.png")
-    ap.add_argument("--plot", type=Path, help="only draw the figure from a saved --out file")
+    ap.add_argument("--plot", type=Path, nargs="+", help="only draw the figure from saved --out files (their rows together)")
     ap.add_argument("--serve-rounds", type=int, default=0,
                     help="time the serving figures again on the indexes of a saved --out file (this many rounds, "
                          "sizes and stores interleaved; the median of each figure is kept)")
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args()
-    args.out = args.out or args.plot or ROOT / "bench" / "results" / "scale.json"
+    args.out = args.out or (args.plot[0] if args.plot else ROOT / "bench" / "results" / "scale.json")
     if args.child:
         kind, store, chunks = args.child[0], args.child[1], int(args.child[2])
         if kind == "serve":
@@ -412,7 +419,7 @@ def main() -> None:
             print(json.dumps(child_build(store, chunks, Path(args.child[3]), kind == "incremental")))
         return
     if args.plot:
-        rows = json.loads(args.plot.read_text(encoding="utf-8"))
+        rows = [row for path in args.plot for row in json.loads(path.read_text(encoding="utf-8"))]
         if args.serve_rounds:
             rows = serve_again(rows, args.serve_rounds)
             args.out.write_text(json.dumps(rows, indent=1), encoding="utf-8")
@@ -423,6 +430,9 @@ def main() -> None:
         rows = []
         for chunks in (int(s) for s in args.sizes.split(",")):
             for store in args.stores.split(","):
+                if store == "milvus" and chunks > args.milvus_max:
+                    print(f"milvus at {chunks:,} chunks: skipped (--milvus-max {args.milvus_max:,})", flush=True)
+                    continue
                 row = run_child("build", store, str(chunks), str(args.vectors_from))
                 row.update(run_child("serve", store, str(chunks), str(time.perf_counter())))
                 row.update(run_child("incremental", store, str(chunks), str(args.vectors_from)))

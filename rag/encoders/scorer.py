@@ -72,12 +72,13 @@ class CrossEncoder:
         core = openvino_core()
         # the embedder's rule (rag.encoders.runtime.resolve_precision): bf16 where it is fast; f32 where OpenVINO is
         # kept off AMX, which made three answer-scorer pairs 21 -> 15 ms and a reader call 8 -> 6.5 ms on such a Xeon
-        compute = "bf16" if resolve_precision("auto", "openvino") == "bf16" else "f32"
-        config = {"INFERENCE_PRECISION_HINT": compute, "PERFORMANCE_HINT": "LATENCY"}
+        self.compute = "bf16" if resolve_precision("auto", "openvino") == "bf16" else "f32"
+        config = {"INFERENCE_PRECISION_HINT": self.compute, "PERFORMANCE_HINT": "LATENCY"}
         try:
             compiled = core.compile_model(str(folder / MODEL_NAME), "CPU", config)
         except Exception as exc:  # noqa: BLE001 - OpenVINO raises its own exception types
             raise ConfigError(f"the model {folder / MODEL_NAME} cannot be loaded ({exc})") from None
+        self.compiled = compiled
         self._request = compiled.create_infer_request()
         self._inputs = {i.get_any_name() for i in compiled.inputs}
         self._lock = threading.Lock()

@@ -77,3 +77,18 @@ def test_the_answerability_model_names_known_features_and_was_fitted_on_dev():
     assert len(m["weights"]) == len(m["mean"]) == len(m["scale"]) == len(m["features"])
     assert "split dev" in m["trained_on"] and m["answer_weight"] >= 0
     assert 0 < m["partial_threshold"] <= m["answer_threshold"] < 1
+
+
+@pytest.mark.parametrize("kept_off_amx", [True, False])
+def test_cross_encoders_compute_in_the_embedders_precision(monkeypatch, kept_off_amx):
+    """Where OpenVINO is kept off AMX its bf16 kernels are slower than f32 (the embedder's rule,
+    rag.encoders.runtime.resolve_precision); the cross-encoders follow the same rule, and OpenVINO is told so."""
+    from rag.encoders import runtime
+    from rag.encoders.scorer import CrossEncoder
+
+    monkeypatch.setattr(runtime, "openvino_kept_off_amx", lambda: kept_off_amx)
+    model = CrossEncoder(MODEL_DIR, 32)
+    wanted = "f32" if kept_off_amx or not runtime.cpu_has_bf16() else "bf16"
+    assert model.compute == wanted
+    assert model.compiled.get_property("INFERENCE_PRECISION_HINT").get_type_name() == wanted
+    assert 0.0 < float(model([("What is water made of?", "Water is made of hydrogen and oxygen.")])[0]) < 1.0
