@@ -135,6 +135,23 @@ def entity_pool(docs) -> dict[str, set[str]]:
     return pool
 
 
+def article_questions(paras: list[dict]) -> tuple[list[tuple[dict, dict, object]], dict[str, set[str]]]:
+    """Each question of an article's ``paras`` whose paragraph has sentences, as (paragraph, question, spaCy's
+    entities of the question: one batch per article), and the pool that :func:`swap_entity` draws from (the
+    entities of all the article's questions)."""
+    from rag.text.nlp import not_ner, pipeline
+
+    qas = [(p, q) for p in paras for q in p["qas"]]
+    docs = list(pipeline().pipe([q["question"] for _, q in qas], batch_size=64, disable=not_ner()))
+    return [(p, q, doc) for (p, q), doc in zip(qas, docs) if p["sents"]], entity_pool(docs)
+
+
+def plausible_sentence(q: dict, spans: list[tuple[int, int]]) -> int | None:
+    """The sentence holding an unanswerable question's first plausible answer (SQuAD 2.0), if it names one."""
+    plausible = (q.get("plausible_answers") or [{}])[0]
+    return sentence_at(spans, plausible.get("answer_start", -1)) if plausible else None
+
+
 def swap_entity(question: str, doc, pool: dict[str, set[str]], text: str, rng: random.Random,
                 rate: float) -> str | None:
     """At ``rate``, ``question`` with one of its entities (spaCy ``doc``) replaced by another of the same label from
@@ -151,23 +168,16 @@ def swap_entity(question: str, doc, pool: dict[str, set[str]], text: str, rng: r
 
 def build_pairs(titles: list[str], data: dict, rng: random.Random, swap_rate: float = 0.35,
                 other_rate: float = 0.15, removed_rate: float = 0.0, neighbour_rate: float = 0.0) -> list[dict]:
-    from rag.text.nlp import not_ner, pipeline
-
-    nlp = pipeline()
     out: list[dict] = []
     removed_rng = random.Random(SEED + 7)  # its own stream: the other kinds are drawn as without it
     neighbour_rng = random.Random(SEED + 8)  # likewise
     parsed = {t: paragraphs(data[t]) for t in titles}
     for title in titles:
         paras = parsed[title]
-        qas = [(p, q) for p in paras for q in p["qas"]]
-        q_docs = list(nlp.pipe([q["question"] for _, q in qas], batch_size=64, disable=not_ner()))
-        pool = entity_pool(q_docs)
+        questions, pool = article_questions(paras)
         others = [t for t in titles if t != title]
-        for (p, q), doc in zip(qas, q_docs):
+        for p, q, doc in questions:
             sents, spans, question = p["sents"], p["spans"], q["question"]
-            if not sents:
-                continue
             if not q["is_impossible"]:
                 answer = q["answers"][0]
                 i = sentence_at(spans, answer["answer_start"])
@@ -191,8 +201,7 @@ def build_pairs(titles: list[str], data: dict, rng: random.Random, swap_rate: fl
                         out.append(example(question, [*sents[:i], cut, *sents[i + 1 :]], i, 0, "answer-removed",
                                            title))
             else:
-                plausible = (q.get("plausible_answers") or [{}])[0]
-                i = sentence_at(spans, plausible.get("answer_start", -1)) if plausible else None
+                i = plausible_sentence(q, spans)
                 if i is not None:
                     out.append(example(question, sents, i, 0, "plausible", title))
                 for j in by_overlap(question, sents, {i} if i is not None else set())[:1]:
@@ -323,28 +332,32 @@ def auc(pos: list[float], neg: list[float]) -> float:
     return wins / (len(pos) * len(neg))
 
 
+def heldout_questions(data: dict):
+    """(paragraph, question) of every held-out article (:data:`HELD_OUT`) whose paragraph has sentences, in order."""
+    for title in HELD_OUT:
+        for p in paragraphs(data[title]):
+            if p["sents"]:
+                yield from ((p, q) for q in p["qas"])
+
+
 def heldout_metrics(score, data: dict) -> dict:
     """On the held-out articles: answer sentence ranked first / in the top 3 among its paragraph's sentences, and
     ROC AUC of the best sentence score of the paragraph, answerable vs unanswerable questions."""
     top1, top3, best_pos, best_neg = [], [], [], []
-    for title in HELD_OUT:
-        for p in paragraphs(data[title]):
-            sents = p["sents"]
-            if not sents:
-                continue
-            for q in p["qas"]:
-                s = score([pair(q["question"], sents[i], sents[i - 1] if i else "",
-                                sents[i + 1] if i + 1 < len(sents) else "") for i in range(len(sents))])
-                if q["is_impossible"]:
-                    best_neg.append(float(max(s)))
-                    continue
-                gold = sentence_at(p["spans"], q["answers"][0]["answer_start"])
-                if gold is None:
-                    continue
-                rank = sorted(range(len(sents)), key=lambda i: -s[i]).index(gold)
-                top1.append(rank == 0)
-                top3.append(rank < 3)
-                best_pos.append(float(max(s)))
+    for p, q in heldout_questions(data):
+        sents = p["sents"]
+        s = score([pair(q["question"], sents[i], sents[i - 1] if i else "",
+                        sents[i + 1] if i + 1 < len(sents) else "") for i in range(len(sents))])
+        if q["is_impossible"]:
+            best_neg.append(float(max(s)))
+            continue
+        gold = sentence_at(p["spans"], q["answers"][0]["answer_start"])
+        if gold is None:
+            continue
+        rank = sorted(range(len(sents)), key=lambda i: -s[i]).index(gold)
+        top1.append(rank == 0)
+        top3.append(rank < 3)
+        best_pos.append(float(max(s)))
     return {"answerable": len(top1), "unanswerable": len(best_neg),
             "answer_sentence_top1": round(statistics.fmean(top1), 3),
             "answer_sentence_top3": round(statistics.fmean(top3), 3),

@@ -42,7 +42,8 @@ sys.path.insert(0, str(ROOT / "train"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from answer_scorer import (  # noqa: E402
-    EXTRA, HELD_OUT, SEED, SQUAD, TUNING, by_overlap, entity_pool, paragraphs, sentence_at, swap_entity)
+    EXTRA, HELD_OUT, SEED, SQUAD, TUNING, article_questions, by_overlap, paragraphs, plausible_sentence, sentence_at,
+    swap_entity)
 
 from rag.encoders.reader import META_NAME, MODEL_DIR, MODEL_NAME  # noqa: E402
 from rag.encoders.scorer import pair  # noqa: E402
@@ -69,19 +70,11 @@ def span_example(question: str, sents: list[str], i: int, start: int | None, tex
 
 
 def squad_examples(titles: list[str], data: dict, rng: random.Random) -> list[dict]:
-    from rag.text.nlp import not_ner, pipeline
-
-    nlp = pipeline()
     out: list[dict] = []
     for title in titles:
-        paras = paragraphs(data[title])
-        qas = [(p, q) for p in paras for q in p["qas"]]
-        docs = list(nlp.pipe([q["question"] for _, q in qas], batch_size=64, disable=not_ner()))
-        pool = entity_pool(docs)
-        for (p, q), doc in zip(qas, docs):
+        questions, pool = article_questions(paragraphs(data[title]))
+        for p, q, doc in questions:
             sents, spans, question = p["sents"], p["spans"], q["question"]
-            if not sents:
-                continue
             if not q["is_impossible"]:
                 ans = q["answers"][0]
                 i = sentence_at(spans, ans["answer_start"])
@@ -96,8 +89,7 @@ def squad_examples(titles: list[str], data: dict, rng: random.Random) -> list[di
                 if swapped:
                     out.append(span_example(swapped, sents, i, None, "", "entity-swap", rng))
             else:
-                plausible = (q.get("plausible_answers") or [{}])[0]
-                i = sentence_at(spans, plausible.get("answer_start", -1)) if plausible else None
+                i = plausible_sentence(q, spans)
                 if i is None:
                     i = (by_overlap(question, sents, set()) or [None])[0]
                 if i is not None:
@@ -230,7 +222,7 @@ def heldout_metrics(folder: Path) -> dict:
     """On the held-out SQuAD articles (never trained on), reading each paragraph sentence by sentence as serving
     does: span EM/F1 of the best span of the gold sentence (answerable questions), the same for the best span of the
     whole paragraph, and ROC AUC of the paragraph's best margin (span over no-answer), answerable vs unanswerable."""
-    from answer_scorer import auc
+    from answer_scorer import auc, heldout_questions
 
     from rag.app.evaluate import span_scores
     from rag.encoders.reader import Reader
@@ -238,26 +230,22 @@ def heldout_metrics(folder: Path) -> dict:
     model = Reader(folder)
     data = {a["title"]: a for a in json.loads(SQUAD.read_text(encoding="utf-8"))["data"]}
     gold_em, gold_f1, para_f1, pos, neg = [], [], [], [], []
-    for title in HELD_OUT:
-        for p in paragraphs(data[title]):
-            sents = p["sents"]
-            if not sents:
-                continue
-            for q in p["qas"]:
-                spans = model.read(q["question"], sents)
-                best = max((s.margin, i) for i, s in enumerate(spans) if s is not None)
-                if q["is_impossible"]:
-                    neg.append(best[0])
-                    continue
-                golds = [a["text"] for a in q["answers"]]
-                i = sentence_at(p["spans"], q["answers"][0]["answer_start"])
-                pos.append(best[0])
-                if i is not None and spans[i] is not None:
-                    em, f1 = span_scores(sents[i][spans[i].start : spans[i].end], golds)
-                    gold_em.append(em)
-                    gold_f1.append(f1)
-                b = spans[best[1]]
-                para_f1.append(span_scores(sents[best[1]][b.start : b.end], golds)[1])
+    for p, q in heldout_questions(data):
+        sents = p["sents"]
+        spans = model.read(q["question"], sents)
+        best = max((s.margin, i) for i, s in enumerate(spans) if s is not None)
+        if q["is_impossible"]:
+            neg.append(best[0])
+            continue
+        golds = [a["text"] for a in q["answers"]]
+        i = sentence_at(p["spans"], q["answers"][0]["answer_start"])
+        pos.append(best[0])
+        if i is not None and spans[i] is not None:
+            em, f1 = span_scores(sents[i][spans[i].start : spans[i].end], golds)
+            gold_em.append(em)
+            gold_f1.append(f1)
+        b = spans[best[1]]
+        para_f1.append(span_scores(sents[best[1]][b.start : b.end], golds)[1])
     mean = lambda xs: round(sum(xs) / len(xs), 3)  # noqa: E731
     return {"answerable": len(pos), "unanswerable": len(neg), "gold_sentence_em": mean(gold_em),
             "gold_sentence_f1": mean(gold_f1), "paragraph_f1": mean(para_f1),
